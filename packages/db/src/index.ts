@@ -1,0 +1,5 @@
+export { createDatabase, type Database } from "./client.ts";
+export { migrateDatabase } from "./migrate.ts";
+export { dataDir, defaultDatabaseUrl, repoRoot } from "./database-url.ts";
+export { isUniqueConstraintError } from "./errors.ts";
+export type { Session, User } from "./generated/prisma/client.ts";
