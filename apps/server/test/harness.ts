@@ -1,0 +1,101 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import { startServer, type RunningServer } from "../src/index.ts";
+
+/** A fresh SQLite file URL in its own temp folder. */
+export function tempDatabaseUrl(): string {
+  return `file:${path.join(mkdtempSync(path.join(tmpdir(), "mp-auth-server-")), "test.db")}`;
+}
+
+export const TEST_ENCRYPTION_KEY = randomBytes(32).toString("base64");
+
+/** Collects every log line the server writes, to check nothing secret is logged. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void) {
+    this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    callback();
+  }
+  get text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface TestServer extends RunningServer {
+  mockWechatUrl: string;
+  databaseUrl: string;
+  logs: LogCapture;
+}
+
+/** The real server on a random loopback port, with its own mock WeChat and SQLite file. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const logs = new LogCapture();
+  const databaseUrl = env.DATABASE_URL ?? tempDatabaseUrl();
+  const server = await startServer({
+    env: {
+      HOST: "127.0.0.1",
+      PORT: "0",
+      WX_MOCK_PORT: "0",
+      LOG_LEVEL: "debug",
+      SESSION_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      ...env,
+      DATABASE_URL: databaseUrl,
+    },
+    logDestination: logs,
+  });
+  if (!server.mockWechatUrl) throw new Error("expected the server to start its mock WeChat");
+  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, logs };
+}
+
+export interface TrpcErrorBody {
+  message: string;
+  code: number;
+  data: { code: string; httpStatus: number; reason?: string; retryable?: boolean; path?: string; stack?: unknown };
+}
+
+export interface CallResult<T = unknown> {
+  status: number;
+  contentType: string | null;
+  raw: string;
+  data?: T;
+  error?: TrpcErrorBody;
+}
+
+/** One tRPC call over plain HTTP, the way curl would make it (no tRPC client, no batching). */
+export async function call<T = unknown>(
+  baseUrl: string,
+  procedure: string,
+  options: { type?: "query" | "mutation"; input?: unknown; token?: string; authorization?: string; rawBody?: string } = {},
+): Promise<CallResult<T>> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+  let url = `${baseUrl}/trpc/${procedure}`;
+  let init: RequestInit;
+  if (options.type === "query") {
+    if (options.input !== undefined) url += `?input=${encodeURIComponent(JSON.stringify(options.input))}`;
+    init = { method: "GET", headers };
+  } else {
+    const body = options.rawBody ?? (options.input === undefined ? undefined : JSON.stringify(options.input));
+    init = { method: "POST", headers, ...(body === undefined ? {} : { body }) };
+  }
+  const response = await fetch(url, init);
+  const raw = await response.text();
+  const parsed = JSON.parse(raw) as { result?: { data: T }; error?: TrpcErrorBody };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    raw,
+    ...(parsed.result ? { data: parsed.result.data } : {}),
+    ...(parsed.error ? { error: parsed.error } : {}),
+  };
+}
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  user: { id: string; nickname: string | null; avatarUrl: string | null };
+}

@@ -1,0 +1,5 @@
+export { appRouter, createCaller, type AppRouter } from "./root.ts";
+export { createContextInner, type ApiDependencies, type ApiLogger, type Context, type RequestInfo, type WechatLogin } from "./context.ts";
+export { ApiError, SESSION_REASONS, type ErrorReason, type SessionReason } from "./errors.ts";
+export { createSessionKeyCipher, type SessionKeyCipher } from "./services/session-key-cipher.ts";
+export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";

@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { ApiError } from "../errors.ts";
+import { loginWithCode } from "../services/login.ts";
+import { sessionSelect } from "../services/sessions.ts";
+import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
+
+/** wx.login codes are 32 characters today; the bound leaves room without accepting junk. */
+export const loginInput = z.object({
+  code: z
+    .string({ error: "code must be a string (the code from wx.login)" })
+    .trim()
+    .min(1, "code is required: pass the code from wx.login")
+    .max(128, "code is too long: a wx.login code is about 32 characters")
+    .regex(/^[\x21-\x7e]+$/, "code contains characters a wx.login code never has"),
+});
+
+export const authRouter = createTRPCRouter({
+  /** Exchanges a wx.login code for a session token. */
+  login: publicProcedure.input(loginInput).mutation(({ ctx, input }) => loginWithCode(ctx, input.code)),
+
+  /** Ends the calling session. The user's other devices stay signed in. */
+  logout: protectedProcedure.mutation(async ({ ctx }) => {
+    await ctx.deps.db.session.updateMany({
+      where: { id: ctx.session.id, revokedAt: null },
+      data: { revokedAt: ctx.now(), revokedReason: "logout" },
+    });
+    return { ok: true as const };
+  }),
+
+  /** The caller's signed-in devices (live sessions), newest first. */
+  sessions: protectedProcedure.query(async ({ ctx }) => {
+    const sessions = await ctx.deps.db.session.findMany({
+      where: { userId: ctx.user.id, revokedAt: null, expiresAt: { gt: ctx.now() } },
+      select: sessionSelect,
+      orderBy: { createdAt: "desc" },
+    });
+    return sessions.map((session) => ({
+      id: session.id,
+      current: session.id === ctx.session.id,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      userAgent: session.userAgent,
+      clientIp: session.clientIp,
+    }));
+  }),
+
+  /** Signs out one of the caller's devices. Another user's session id is NOT_FOUND, never revealed. */
+  revoke: protectedProcedure
+    .input(z.object({ id: z.string().min(1, "id is required").max(64, "id is too long") }))
+    .mutation(async ({ ctx, input }) => {
+      const result = await ctx.deps.db.session.updateMany({
+        where: { id: input.id, userId: ctx.user.id, revokedAt: null },
+        data: { revokedAt: ctx.now(), revokedReason: "revoked" },
+      });
+      if (result.count === 0) {
+        throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No live session with this id belongs to you." });
+      }
+      return { ok: true as const };
+    }),
+
+  /** Signs out every device of the caller, this one included. */
+  logoutAll: protectedProcedure.mutation(async ({ ctx }) => {
+    const result = await ctx.deps.db.session.updateMany({
+      where: { userId: ctx.user.id, revokedAt: null },
+      data: { revokedAt: ctx.now(), revokedReason: "logout_all" },
+    });
+    return { revoked: result.count };
+  }),
+});

@@ -1,0 +1,63 @@
+import type { Context } from "../context.ts";
+import { sessionRefused } from "../errors.ts";
+import { publicUserSelect, type PublicUser } from "./users.ts";
+import { createSessionToken, hashSessionToken, isWellFormedSessionToken, readBearerToken } from "./session-tokens.ts";
+
+/** Don't write `lastUsedAt` on every call: once a minute is precise enough for a device list. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+/** Client-supplied strings stored for the device list are cut, never rejected. */
+const USER_AGENT_MAX = 256;
+
+export const sessionSelect = {
+  id: true,
+  createdAt: true,
+  lastUsedAt: true,
+  expiresAt: true,
+  userAgent: true,
+  clientIp: true,
+} as const;
+
+export interface AuthenticatedSession {
+  session: { id: string; expiresAt: Date };
+  user: PublicUser;
+}
+
+/** Resolves the bearer token of the request to a live session, or throws UNAUTHORIZED with a reason. */
+export async function authenticateSession(ctx: Context): Promise<AuthenticatedSession> {
+  const { token, present } = readBearerToken(ctx.request.authorization);
+  if (!present) throw sessionRefused("NO_TOKEN");
+  if (!token || !isWellFormedSessionToken(token)) throw sessionRefused("MALFORMED_TOKEN");
+
+  const session = await ctx.deps.db.session.findUnique({
+    where: { tokenHash: hashSessionToken(token) },
+    select: { id: true, expiresAt: true, revokedAt: true, lastUsedAt: true, user: { select: publicUserSelect } },
+  });
+  if (!session) throw sessionRefused("UNKNOWN_TOKEN");
+  if (session.revokedAt) throw sessionRefused("REVOKED");
+  const now = ctx.now();
+  if (session.expiresAt.getTime() <= now.getTime()) throw sessionRefused("EXPIRED");
+
+  if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await ctx.deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+  }
+  return { session: { id: session.id, expiresAt: session.expiresAt }, user: session.user };
+}
+
+/** Data for a new session row; the caller writes it (inside the login transaction). */
+export function newSessionData(ctx: Context, userId: string) {
+  const token = createSessionToken();
+  const now = ctx.now();
+  const expiresAt = new Date(now.getTime() + ctx.deps.sessionTtlSeconds * 1000);
+  return {
+    token,
+    data: {
+      tokenHash: hashSessionToken(token),
+      userId,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt,
+      userAgent: ctx.request.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      clientIp: ctx.request.clientIp ?? null,
+    },
+  };
+}
