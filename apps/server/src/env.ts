@@ -41,6 +41,8 @@ export const serverEnvSchema = z
       .string()
       .refine((value) => Buffer.from(value, "base64").length === 32, "must be base64 of 32 random bytes (openssl rand -base64 32)")
       .optional(),
+    LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
+    LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
     CORS_ORIGINS: z.string().optional(),
     TRUST_PROXY: booleanFlag.default(false),
   })

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { createSessionKeyCipher } from "@mp-auth/api";
+import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher } from "@mp-auth/api";
 import { createDatabase, dataDir, defaultDatabaseUrl, migrateDatabase } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
@@ -67,6 +67,11 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
       sessionKeyCipher: createSessionKeyCipher(secret.key),
       logger,
+      loginRateLimiters: createMemoryLoginRateLimiters({
+        perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
+        perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
+      }),
+      codeExchangeCache: createMemoryCodeExchangeCache(),
     };
 
     const corsList = env.CORS_ORIGINS?.split(",").map((origin) => origin.trim()).filter(Boolean);

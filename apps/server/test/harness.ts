@@ -41,6 +41,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       WX_MOCK_PORT: "0",
       LOG_LEVEL: "debug",
       SESSION_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      // Suites log in far more often than a person: limits have their own test.
+      LOGIN_RATE_LIMIT_PER_IP: "10000",
+      LOGIN_RATE_LIMIT_PER_OPENID: "10000",
       ...env,
       DATABASE_URL: databaseUrl,
     },

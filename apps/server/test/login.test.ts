@@ -1,5 +1,6 @@
 import { createDatabase } from "@mp-auth/db";
-import { injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
+import { createWechatClient } from "@mp-auth/wechat";
+import { injectFault, MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
 
@@ -71,9 +72,11 @@ describe("auth.login over HTTP", () => {
 });
 
 describe("WeChat refusals become clear tRPC errors", () => {
-  it("rejects a reused code with BAD_REQUEST / WX_CODE_USED", async () => {
+  it("rejects a code already exchanged elsewhere with BAD_REQUEST / WX_CODE_USED", async () => {
     const { code } = await mintLoginCode(server.mockWechatUrl, {});
-    expect((await call(server.url, "auth.login", { input: { code } })).status).toBe(200);
+    // Another backend (or a leaked code) used it first: WeChat answers 40163.
+    const elsewhere = createWechatClient({ appid: MOCK_DEFAULT_APPID, secret: MOCK_DEFAULT_SECRET, baseUrl: server.mockWechatUrl });
+    await elsewhere.code2Session(code);
     const again = await call(server.url, "auth.login", { input: { code } });
     expect(again.status).toBe(400);
     expect(again.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "WX_CODE_USED", retryable: false });

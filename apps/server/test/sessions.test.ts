@@ -124,12 +124,14 @@ describe("logs", () => {
     const { code } = await mintLoginCode(server.mockWechatUrl, {});
     const { data } = await call<LoginResult>(server.url, "auth.login", { input: { code } });
     await call(server.url, "user.me", { type: "query", token: data!.token });
-    await call(server.url, "auth.login", { input: { code } }); // reused: a logged refusal
+    await call(server.url, "auth.login", { input: { code: "0".repeat(32) } }); // unknown: a logged refusal
     const { MOCK_DEFAULT_SECRET } = await import("@mp-auth/wechat/mock");
     const logs = server.logs.text;
     expect(logs).toContain("user logged in");
     expect(logs).not.toContain(data!.token);
+    expect(logs).toContain("code2Session refused");
     expect(logs).not.toContain(code);
+    expect(logs).not.toContain("0".repeat(32));
     expect(logs).not.toContain(MOCK_DEFAULT_SECRET);
     expect(logs).not.toMatch(/session_?key"\s*:\s*"[A-Za-z0-9+/]{22}==/i);
   });

@@ -1,5 +1,7 @@
 import type { Database } from "@mp-auth/db";
 import type { Code2SessionResult } from "@mp-auth/wechat";
+import type { CodeExchangeCache } from "./services/code-exchange-cache.ts";
+import type { LoginRateLimiters } from "./services/login-guards.ts";
 import type { SessionKeyCipher } from "./services/session-key-cipher.ts";
 
 /** What the API needs from WeChat for login; the real client and test doubles both fit. */
@@ -23,6 +25,8 @@ export interface ApiDependencies {
   sessionTtlSeconds: number;
   sessionKeyCipher: SessionKeyCipher;
   logger: ApiLogger;
+  loginRateLimiters: LoginRateLimiters;
+  codeExchangeCache: CodeExchangeCache;
   now?: () => Date;
 }
 

@@ -3,3 +3,9 @@ export { createContextInner, type ApiDependencies, type ApiLogger, type Context,
 export { ApiError, SESSION_REASONS, type ErrorReason, type SessionReason } from "./errors.ts";
 export { createSessionKeyCipher, type SessionKeyCipher } from "./services/session-key-cipher.ts";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+export { createMemoryCodeExchangeCache, type CodeExchangeCache } from "./services/code-exchange-cache.ts";
+export {
+  createMemoryLoginRateLimiters,
+  type LoginRateLimiters,
+  type LoginRateLimitSettings,
+} from "./services/login-guards.ts";

@@ -14,7 +14,15 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const { stack: _stack, ...data } = shape.data;
     if (error instanceof ApiError) {
-      return { ...shape, data: { ...data, reason: error.reason, retryable: error.retryable } };
+      return {
+        ...shape,
+        data: {
+          ...data,
+          reason: error.reason,
+          retryable: error.retryable,
+          ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+        },
+      };
     }
     if (error.code === "BAD_REQUEST" && error.cause instanceof ZodError) {
       return {

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { newSessionData } from "./sessions.ts";
-import { toPublicUserJson, upsertUserOnLogin } from "./users.ts";
+import { consumeLoginPoint } from "./login-guards.ts";
+import { publicUserSelect, toPublicUserJson, upsertUserOnLogin } from "./users.ts";
 
 /**
  * Maps a WeChat refusal to what the caller can do about it. Matching is on the error kind (derived
@@ -33,12 +35,72 @@ export function wechatLoginError(error: WechatError): ApiError {
   }
 }
 
+/** A wx.login code lives 5 minutes: its exchange is remembered as long. */
+const CODE_LIFETIME_MS = 5 * 60_000;
+
+/** Exchanges in progress in this process, by code hash: a concurrent duplicate waits for the first. */
+const exchangesInFlight = new WeakMap<object, Map<string, Promise<LoginResult>>>();
+
+export interface LoginResult {
+  token: string;
+  expiresAt: string;
+  user: ReturnType<typeof toPublicUserJson>;
+}
+
 /**
- * Exchanges a wx.login code for our own session. The user upsert and the session insert commit
- * together or not at all. Concurrent first logins of one openid can race on the unique index where
- * the database runs the upsert as find-then-insert: the loser retries and lands on the winner's row.
+ * auth.login: rate limits, then the code exchange, idempotent for the code's life: the same code sent
+ * again (double tap, retry after a timeout) returns the same session instead of WeChat's 40163.
  */
-export async function loginWithCode(ctx: Context, code: string) {
+export async function loginWithCode(ctx: Context, code: string): Promise<LoginResult> {
+  const { deps } = ctx;
+  await consumeLoginPoint(deps.loginRateLimiters.perIp, ctx.request.clientIp ?? "unknown", "from this address");
+
+  const codeKey = createHash("sha256").update(`wx-code:${deps.appid}:${code}`).digest("hex");
+  let inFlight = exchangesInFlight.get(deps);
+  if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map()));
+  const running = inFlight.get(codeKey);
+  if (running) return running;
+
+  const exchange = (async () => {
+    const remembered = await deps.codeExchangeCache.get(codeKey);
+    if (remembered) return replayExchange(ctx, remembered);
+    const result = await exchangeCode(ctx, code);
+    try {
+      const entry = deps.sessionKeyCipher.encrypt(JSON.stringify({ sessionId: result.sessionId, token: result.token }));
+      await deps.codeExchangeCache.set(codeKey, entry, CODE_LIFETIME_MS);
+    } catch (error) {
+      // The login itself succeeded: a lost cache entry only makes a later duplicate fail with 40163.
+      deps.logger.warn({ err: error }, "could not remember the code exchange");
+    }
+    return { token: result.token, expiresAt: result.expiresAt, user: result.user };
+  })();
+  inFlight.set(codeKey, exchange);
+  try {
+    return await exchange;
+  } finally {
+    inFlight.delete(codeKey);
+  }
+}
+
+/** Answers a repeated code with the session its first exchange created, while that session lives. */
+async function replayExchange(ctx: Context, remembered: string): Promise<LoginResult> {
+  const { sessionId, token } = JSON.parse(ctx.deps.sessionKeyCipher.decrypt(remembered)) as { sessionId: string; token: string };
+  const session = await ctx.deps.db.session.findUnique({
+    where: { id: sessionId },
+    select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
+  });
+  if (!session || session.revokedAt || session.expiresAt <= ctx.now()) {
+    throw wechatLoginError(new WechatError({ kind: "code_used", message: "code already exchanged; its session has ended" }));
+  }
+  return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUserJson(session.user) };
+}
+
+/**
+ * The exchange proper. The user upsert and the session insert commit together or not at all.
+ * Concurrent first logins of one openid can race on the unique index where the database runs the
+ * upsert as find-then-insert: the loser retries and lands on the winner's row.
+ */
+async function exchangeCode(ctx: Context, code: string) {
   const { deps } = ctx;
   let identity;
   try {
@@ -51,11 +113,13 @@ export async function loginWithCode(ctx: Context, code: string) {
     throw error;
   }
 
+  await consumeLoginPoint(deps.loginRateLimiters.perOpenid, identity.openid, "for this WeChat user");
+
   const sessionKeyCiphertext = deps.sessionKeyCipher.encrypt(identity.sessionKey);
   for (let attempt = 1; ; attempt++) {
     try {
       const now = ctx.now();
-      const { token, user, expiresAt } = await deps.db.$transaction(async (tx) => {
+      const { token, user, expiresAt, sessionId } = await deps.db.$transaction(async (tx) => {
         const user = await upsertUserOnLogin(tx, {
           appid: deps.appid,
           openid: identity.openid,
@@ -64,11 +128,11 @@ export async function loginWithCode(ctx: Context, code: string) {
           now,
         });
         const { token, data } = newSessionData(ctx, user.id);
-        await tx.session.create({ data, select: { id: true } });
-        return { token, user, expiresAt: data.expiresAt };
+        const session = await tx.session.create({ data, select: { id: true } });
+        return { token, user, expiresAt: data.expiresAt, sessionId: session.id };
       });
       deps.logger.info({ userId: user.id }, "user logged in");
-      return { token, expiresAt: expiresAt.toISOString(), user: toPublicUserJson(user) };
+      return { token, sessionId, expiresAt: expiresAt.toISOString(), user: toPublicUserJson(user) };
     } catch (error) {
       if (attempt < 3 && isUniqueConstraintError(error)) continue;
       throw error;

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE UNIQUE INDEX "User_appid_phoneNumber_key" ON "User"("appid", "phoneNumber");
+
