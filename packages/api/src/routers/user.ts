@@ -1,7 +1,24 @@
-import { toPublicUserJson } from "../services/users.ts";
+import { publicUserSelect, toPublicUserJson } from "../services/users.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
+import { updateProfileInput } from "./profile-input.ts";
 
 export const userRouter = createTRPCRouter({
   /** The caller's public profile. Never openid, unionid or session_key. */
   me: protectedProcedure.query(({ ctx }) => toPublicUserJson(ctx.user)),
+
+  /**
+   * Sets nickname and/or avatar from the chooseAvatar + nickname-input flow. Omitted fields stay;
+   * `avatarUrl: null` removes the avatar.
+   */
+  updateProfile: protectedProcedure.input(updateProfileInput).mutation(async ({ ctx, input }) => {
+    const user = await ctx.deps.db.user.update({
+      where: { id: ctx.user.id },
+      data: {
+        ...(input.nickname === undefined ? {} : { nickname: input.nickname }),
+        ...(input.avatarUrl === undefined ? {} : { avatarUrl: input.avatarUrl }),
+      },
+      select: publicUserSelect,
+    });
+    return toPublicUserJson(user);
+  }),
 });

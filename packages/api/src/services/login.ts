@@ -28,9 +28,8 @@ export function wechatLoginError(error: WechatError): ApiError {
       return new ApiError({ code: "GATEWAY_TIMEOUT", reason: "WX_TIMEOUT", retryable: true, message: "WeChat did not answer in time: retry shortly." });
     case "config":
       return new ApiError({ code: "INTERNAL_SERVER_ERROR", reason: "WX_MISCONFIGURED", message: "WeChat refused this server's appid or secret: the operator must check WX_APPID and WX_SECRET." });
-    case "network":
-    case "bad_response":
-    case "unknown":
+    default:
+      // network, bad_response, unknown, and kinds no login answer should carry.
       return new ApiError({ code: "BAD_GATEWAY", reason: "WX_UNAVAILABLE", retryable: true, message: "WeChat could not be reached or answered unexpectedly: retry shortly." });
   }
 }

@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+/** Counts what a person sees as characters: 👨‍👩‍👧 is one, not five code points. */
+const graphemes = new Intl.Segmenter("zh-CN", { granularity: "grapheme" });
+export function graphemeLength(text: string): number {
+  let count = 0;
+  for (const _ of graphemes.segment(text)) count++;
+  return count;
+}
+
+export const NICKNAME_MAX_GRAPHEMES = 20;
+export const AVATAR_URL_MAX_LENGTH = 1024;
+
+/**
+ * The nickname from `<input type="nickname">` (WeChat runs its content check on that input).
+ * Trimmed; 1-20 visible characters; emoji and CJK welcome; no control or line-break characters.
+ */
+export const nicknameSchema = z
+  .string({ error: "nickname must be a string" })
+  .trim()
+  .min(1, "nickname cannot be empty")
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/u, "nickname cannot contain control characters or line breaks")
+  .refine((value) => graphemeLength(value) <= NICKNAME_MAX_GRAPHEMES, `nickname is too long: at most ${NICKNAME_MAX_GRAPHEMES} characters`)
+  .refine((value) => !/\p{Cs}/u.test(value), "nickname contains a broken emoji (lone surrogate)");
+
+/**
+ * An https URL of an avatar the client already uploaded. The temporary path that
+ * `<button open-type="chooseAvatar">` gives (wxfile://, http://tmp/...) exists only on the phone:
+ * upload it first (Taro.uploadFile to your storage / CDN, after WeChat's media content check).
+ */
+export const avatarUrlSchema = z
+  .string({ error: "avatarUrl must be a string" })
+  .trim()
+  .max(AVATAR_URL_MAX_LENGTH, `avatarUrl is too long: at most ${AVATAR_URL_MAX_LENGTH} characters`)
+  .refine((value) => !/^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(value), {
+    message: "avatarUrl is a temporary file path from chooseAvatar: upload the file first and send its https URL",
+  })
+  .pipe(z.url({ protocol: /^https$/, hostname: z.regexes.hostname, error: "avatarUrl must be an https URL" }))
+  .refine((value) => !new URL(value).username && !new URL(value).password, "avatarUrl cannot carry credentials");
+
+export const updateProfileInput = z
+  .object({
+    nickname: nicknameSchema.optional(),
+    avatarUrl: avatarUrlSchema.nullable().optional(),
+  })
+  .strict()
+  .refine((input) => input.nickname !== undefined || input.avatarUrl !== undefined, "pass nickname and/or avatarUrl");
