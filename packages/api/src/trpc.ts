@@ -19,6 +19,7 @@ const t = initTRPC.context<Context>().create({
         data: {
           ...data,
           reason: error.reason,
+          action: error.action,
           retryable: error.retryable,
           ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
         },
@@ -28,7 +29,7 @@ const t = initTRPC.context<Context>().create({
       return {
         ...shape,
         message: `Invalid input: ${z.prettifyError(error.cause).replaceAll("\n", " ")}`,
-        data: { ...data, reason: "INVALID_INPUT", retryable: false },
+        data: { ...data, reason: "INVALID_INPUT", action: "show", retryable: false },
       };
     }
     if (error.code === "PARSE_ERROR" || (error.code === "BAD_REQUEST" && error.cause instanceof SyntaxError)) {
@@ -37,14 +38,14 @@ const t = initTRPC.context<Context>().create({
         ...shape,
         code: -32600,
         message: "The request body is not valid JSON.",
-        data: { ...data, code: "BAD_REQUEST" as const, reason: "INVALID_INPUT", retryable: false },
+        data: { ...data, code: "BAD_REQUEST" as const, reason: "INVALID_INPUT", action: "show", retryable: false },
       };
     }
     if (error.code === "INTERNAL_SERVER_ERROR") {
       // The cause may hold SQL, file paths or driver text: the server logs it, the client gets none.
-      return { ...shape, message: "Internal server error.", data: { ...data, retryable: true } };
+      return { ...shape, message: "Internal server error.", data: { ...data, action: "retry", retryable: true } };
     }
-    return { ...shape, data: { ...data, retryable: false } };
+    return { ...shape, data: { ...data, action: "show", retryable: false } };
   },
 });
 

@@ -54,7 +54,7 @@ export const authRouter = createTRPCRouter({
         data: { revokedAt: ctx.now(), revokedReason: "revoked" },
       });
       if (result.count === 0) {
-        throw new ApiError({ code: "NOT_FOUND", reason: "NOT_FOUND", message: "No live session with this id belongs to you." });
+        throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
       }
       return { ok: true as const };
     }),

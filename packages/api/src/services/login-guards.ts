@@ -33,10 +33,7 @@ export async function consumeLoginPoint(limiter: RateLimiterAbstract, key: strin
   } catch (rejection) {
     if (!(rejection instanceof RateLimiterRes)) throw rejection;
     const retryAfterSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-    throw new ApiError({
-      code: "TOO_MANY_REQUESTS",
-      reason: "LOGIN_RATE_LIMITED",
-      retryable: true,
+    throw new ApiError("LOGIN_RATE_LIMITED", {
       retryAfterSeconds,
       message: `Too many logins ${what}: retry in ${retryAfterSeconds} s.`,
     });

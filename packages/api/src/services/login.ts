@@ -15,22 +15,30 @@ export function wechatLoginError(error: WechatError): ApiError {
   switch (error.kind) {
     case "invalid_code":
     case "missing_code":
-      return new ApiError({ code: "BAD_REQUEST", reason: "WX_CODE_INVALID", message: "WeChat rejected the login code as invalid or expired: call wx.login for a new one." });
+      return new ApiError("WX_CODE_INVALID");
     case "code_used":
-      return new ApiError({ code: "BAD_REQUEST", reason: "WX_CODE_USED", message: "This login code was already used: call wx.login for a new one." });
+      return new ApiError("WX_CODE_USED");
     case "user_blocked":
-      return new ApiError({ code: "FORBIDDEN", reason: "WX_USER_BLOCKED", message: "WeChat blocked this login as high-risk (errcode 40226)." });
-    case "rate_limited":
-      return new ApiError({ code: "TOO_MANY_REQUESTS", reason: "WX_RATE_LIMITED", retryable: true, message: "WeChat is rate-limiting logins for this user: retry in a minute." });
-    case "busy":
-      return new ApiError({ code: "SERVICE_UNAVAILABLE", reason: "WX_BUSY", retryable: true, message: "WeChat is busy (errcode -1): retry shortly." });
-    case "timeout":
-      return new ApiError({ code: "GATEWAY_TIMEOUT", reason: "WX_TIMEOUT", retryable: true, message: "WeChat did not answer in time: retry shortly." });
-    case "config":
-      return new ApiError({ code: "INTERNAL_SERVER_ERROR", reason: "WX_MISCONFIGURED", message: "WeChat refused this server's appid or secret: the operator must check WX_APPID and WX_SECRET." });
+      return new ApiError("WX_USER_BLOCKED");
     default:
-      // network, bad_response, unknown, and kinds no login answer should carry.
-      return new ApiError({ code: "BAD_GATEWAY", reason: "WX_UNAVAILABLE", retryable: true, message: "WeChat could not be reached or answered unexpectedly: retry shortly." });
+      return wechatServiceError(error);
+  }
+}
+
+/** WeChat failures any API call can meet (the ones that say nothing about the user's input). */
+export function wechatServiceError(error: WechatError): ApiError {
+  switch (error.kind) {
+    case "rate_limited":
+      return new ApiError("WX_RATE_LIMITED", { retryAfterSeconds: 60 });
+    case "busy":
+      return new ApiError("WX_BUSY");
+    case "timeout":
+      return new ApiError("WX_TIMEOUT");
+    case "config":
+      return new ApiError("WX_MISCONFIGURED");
+    default:
+      // network, bad_response, unknown errcodes, an access token refused after its one retry.
+      return new ApiError("WX_UNAVAILABLE");
   }
 }
 
