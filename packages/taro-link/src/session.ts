@@ -1,0 +1,253 @@
+import type { Operation } from '@trpc/client';
+import type { CodeSource } from './code-source.ts';
+import { ignoreReturnedRejection, type TaroLike } from './taro-like.ts';
+
+/** What is kept in storage, under one key. */
+export interface StoredSession {
+  token: string;
+  /** ISO-8601, as the server sends it. */
+  expiresAt: string;
+}
+
+export interface LogoutResult {
+  /** Whether the server confirmed the revocation. The local session is cleared either way. */
+  revokedOnServer: boolean;
+  /** Why the server call failed, if it did. */
+  error?: unknown;
+}
+
+export const DEFAULT_STORAGE_KEY = 'mp-auth.session';
+export const DEFAULT_LOGIN_PATH = 'auth.login';
+/** A stored token this close to its expiry is not reused at launch: it could expire mid-use. */
+export const DEFAULT_EXPIRY_MARGIN_MS = 5 * 60_000;
+export const DEFAULT_RELOGIN_COOLDOWN_MS = 2_000;
+
+/**
+ * sessionLink puts an AuthAttempt in each operation's context; the header function fills in the
+ * token it actually sent. The link needs that token to compare-and-clear, and to tell a failure
+ * of a stale token (retry with the newer one) from a failure of the current one (log in again).
+ */
+export const AUTH_ATTEMPT_CONTEXT_KEY = 'mpAuthAttempt';
+export interface AuthAttempt {
+  token: string | null;
+}
+
+export interface SessionManagerOptions {
+  taro: Pick<TaroLike, 'getStorageSync' | 'setStorageSync' | 'removeStorageSync' | 'checkSession'>;
+  codeSource: CodeSource;
+  /** Calls `auth.login({ code })` (without sessionLink) and returns its answer. */
+  exchangeCode: (code: string) => Promise<unknown>;
+  /** Calls `auth.logout` with the stored token. */
+  revokeSession?: () => Promise<unknown>;
+  /** Default "mp-auth.session". */
+  storageKey?: string;
+  /** The login procedure's path, default "auth.login": it never carries a token nor triggers a relogin. */
+  loginPath?: string;
+  /** Default 5 minutes. */
+  expiryMarginMs?: number;
+  /**
+   * After a failed relogin, calls refused within this many milliseconds fail with the same error
+   * instead of starting another login: when the network is down, a trickle of refused calls
+   * must not turn into a burst of Taro.login calls (WeChat allows only a few per second).
+   * Explicit login()/ensureSession() calls are never held back. Default 2000.
+   */
+  reloginCooldownMs?: number;
+  /** Whether ensureSession asks `Taro.checkSession` before reusing a token (when the platform has it). Default true. */
+  checkSession?: boolean;
+  /** The clock, for tests. */
+  now?: () => number;
+}
+
+export interface SessionManager {
+  readonly loginPath: string;
+  /** The stored token, whatever its expiry: the server alone judges it. */
+  getToken(): string | null;
+  getSession(): StoredSession | null;
+  /**
+   * At app launch: reuses a stored token that is not near its expiry while `Taro.checkSession`
+   * succeeds (no network); otherwise logs in. Concurrent calls share one run.
+   */
+  ensureSession(): Promise<StoredSession>;
+  /** Gets a code and calls auth.login. Concurrent calls share one in-flight login. */
+  login(): Promise<StoredSession>;
+  /** Calls auth.logout, then clears the stored session even if that call failed. */
+  logout(): Promise<LogoutResult>;
+  /** Forgets the stored session, without telling the server. */
+  clear(): void;
+  /** Clears the stored session only if it still holds `token`; returns whether it did. */
+  clearIfCurrent(token: string | null): boolean;
+  /**
+   * For sessionLink: a call sent with `failedToken` was refused. Joins a login in flight; else
+   * returns the stored token if it is a newer one; else clears `failedToken` and logs in.
+   */
+  relogin(failedToken: string | null): Promise<string>;
+  /** The ensureSession or login in flight, if any: new calls wait for it instead of failing. */
+  pendingLogin(): Promise<unknown> | null;
+  /** How many logins have started; sessionLink reports a lost session once per login round. */
+  loginGeneration(): number;
+  /** The header function for the transport: `Authorization: Bearer <stored token>`. */
+  authorizationHeaders(opList: readonly Operation[]): Record<string, string>;
+}
+
+export function createSessionManager(options: SessionManagerOptions): SessionManager {
+  const { taro, codeSource, exchangeCode, revokeSession } = options;
+  const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
+  const loginPath = options.loginPath ?? DEFAULT_LOGIN_PATH;
+  const expiryMarginMs = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
+  const shouldCheckWechatSession = options.checkSession ?? true;
+  const now = options.now ?? (() => Date.now());
+  const reloginCooldownMs = options.reloginCooldownMs ?? DEFAULT_RELOGIN_COOLDOWN_MS;
+
+  let loginInFlight: Promise<StoredSession> | null = null;
+  let ensureInFlight: Promise<StoredSession> | null = null;
+  let generation = 0;
+  // Bumped by logout/clear, so a login that was in flight cannot store a session afterwards.
+  let clearEpoch = 0;
+  let lastReloginFailure: { at: number; error: unknown } | null = null;
+
+  function readStored(): StoredSession | null {
+    let raw: unknown;
+    try {
+      raw = taro.getStorageSync(storageKey);
+      if (typeof raw === 'string') raw = raw === '' ? null : JSON.parse(raw);
+    } catch {
+      return null;
+    }
+    return toStoredSession(raw);
+  }
+
+  function removeStored(): void {
+    try {
+      taro.removeStorageSync(storageKey);
+    } catch {
+      // Nothing more can be done; the server will refuse the token once it is revoked or expired.
+    }
+  }
+
+  function getToken(): string | null {
+    return readStored()?.token ?? null;
+  }
+
+  function clearIfCurrent(token: string | null): boolean {
+    if (token === null || getToken() !== token) return false;
+    removeStored();
+    return true;
+  }
+
+  function login(): Promise<StoredSession> {
+    if (loginInFlight) return loginInFlight;
+    generation++;
+    const epochAtStart = clearEpoch;
+    const attempt = (async () => {
+      const code = await codeSource();
+      const session = toStoredSession(await exchangeCode(code));
+      if (!session) throw new Error(`${loginPath} answered without a token and expiresAt`);
+      if (clearEpoch !== epochAtStart) throw new Error('Logged out while logging in');
+      taro.setStorageSync(storageKey, session);
+      lastReloginFailure = null;
+      return session;
+    })();
+    loginInFlight = attempt;
+    const done = () => {
+      if (loginInFlight === attempt) loginInFlight = null;
+    };
+    attempt.then(done, done);
+    return attempt;
+  }
+
+  function wechatSessionAlive(): Promise<boolean> {
+    const check = taro.checkSession;
+    if (!shouldCheckWechatSession || typeof check !== 'function') return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      try {
+        const returned = check.call(taro, { success: () => resolve(true), fail: () => resolve(false) });
+        ignoreReturnedRejection(returned);
+      } catch {
+        resolve(false);
+      }
+    });
+  }
+
+  function ensureSession(): Promise<StoredSession> {
+    if (loginInFlight) return loginInFlight;
+    if (ensureInFlight) return ensureInFlight;
+    const run = (async () => {
+      const stored = readStored();
+      const usable = stored !== null && Date.parse(stored.expiresAt) - expiryMarginMs > now();
+      if (usable && (await wechatSessionAlive()) && getToken() === stored.token) return stored;
+      return login();
+    })();
+    ensureInFlight = run;
+    const done = () => {
+      if (ensureInFlight === run) ensureInFlight = null;
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  async function relogin(failedToken: string | null): Promise<string> {
+    if (loginInFlight) return (await loginInFlight).token;
+    const current = getToken();
+    if (current !== null && current !== failedToken) return current;
+    clearIfCurrent(failedToken);
+    if (lastReloginFailure && now() - lastReloginFailure.at < reloginCooldownMs) throw lastReloginFailure.error;
+    try {
+      return (await login()).token;
+    } catch (error) {
+      lastReloginFailure = { at: now(), error };
+      throw error;
+    }
+  }
+
+  async function logout(): Promise<LogoutResult> {
+    clearEpoch++;
+    let result: LogoutResult = { revokedOnServer: false };
+    if (revokeSession && getToken() !== null) {
+      try {
+        await revokeSession();
+        result = { revokedOnServer: true };
+      } catch (error) {
+        result = { revokedOnServer: false, error };
+      }
+    }
+    removeStored();
+    return result;
+  }
+
+  return {
+    loginPath,
+    getToken,
+    getSession: readStored,
+    ensureSession,
+    login,
+    logout,
+    clear() {
+      clearEpoch++;
+      removeStored();
+    },
+    clearIfCurrent,
+    relogin,
+    pendingLogin: () => ensureInFlight ?? loginInFlight,
+    loginGeneration: () => generation,
+    authorizationHeaders(opList): Record<string, string> {
+      if (opList.every((op) => op.path === loginPath)) return {};
+      const token = getToken();
+      for (const op of opList) {
+        const attempt = op.context[AUTH_ATTEMPT_CONTEXT_KEY];
+        if (isAuthAttempt(attempt)) attempt.token = token;
+      }
+      return token === null ? {} : { Authorization: `Bearer ${token}` };
+    },
+  };
+}
+
+function isAuthAttempt(value: unknown): value is AuthAttempt {
+  return value !== null && typeof value === 'object' && 'token' in value;
+}
+
+function toStoredSession(value: unknown): StoredSession | null {
+  if (value === null || typeof value !== 'object') return null;
+  const { token, expiresAt } = value as Partial<Record<keyof StoredSession, unknown>>;
+  if (typeof token !== 'string' || token === '' || typeof expiresAt !== 'string') return null;
+  return { token, expiresAt };
+}

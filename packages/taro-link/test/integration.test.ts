@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { AppRouter } from '@mp-auth/api';
+import { startServer } from '@mp-auth/server';
+import { getMockStats, mintLoginCode } from '@mp-auth/wechat/mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMiniappClient } from '../src/create-miniapp-client.ts';
+import type { CodeSource } from '../src/code-source.ts';
+import type { SessionLostEvent } from '../src/session-link.ts';
+import { DEFAULT_STORAGE_KEY, type StoredSession } from '../src/session.ts';
+import { NodeHttpTaro } from './support/node-http-taro.ts';
+
+// The real server and the real mock WeChat over loopback HTTP; the link runs on a Taro-like
+// object whose request is Node's http module.
+
+type RunningServer = Awaited<ReturnType<typeof startServer>>;
+
+let server: RunningServer;
+let mockUrl: string;
+let tempDir: string;
+const OPENID = 'o-integration-user';
+
+beforeAll(async () => {
+  tempDir = mkdtempSync(path.join(tmpdir(), 'mp-auth-taro-link-'));
+  server = await startServer({
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      WX_MOCK_PORT: '0',
+      DATABASE_URL: `file:${path.join(tempDir, 'test.db')}`,
+      LOG_LEVEL: 'silent',
+      // Given explicitly so the server does not generate a dev key file in the repository.
+      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    },
+  });
+  if (!server.mockWechatUrl) throw new Error('the server did not start its mock WeChat (is WX_APPID set?)');
+  mockUrl = server.mockWechatUrl;
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
+
+/** Mints codes at the mock WeChat, as an H5 / development build would. */
+function mockCodeSource(counter: { codes: number }): CodeSource {
+  return async () => {
+    counter.codes++;
+    return (await mintLoginCode(mockUrl, { openid: OPENID })).code;
+  };
+}
+
+async function code2SessionCalls(): Promise<number> {
+  return (await getMockStats(mockUrl))['/sns/jscode2session'] ?? 0;
+}
+
+/** One "launch" of the mini-program: a new client on the given (persistent) storage. */
+function launch(storage: Map<string, unknown>) {
+  const taro = new NodeHttpTaro(storage);
+  const counter = { codes: 0 };
+  const onSessionLost = vi.fn<(event: SessionLostEvent) => void>();
+  const app = createMiniappClient<AppRouter>({
+    url: server.trpcUrl,
+    taro,
+    codeSource: mockCodeSource(counter),
+    onSessionLost,
+  });
+  return { ...app, taro, counter, onSessionLost };
+}
+
+/** A plain HTTP call, outside the link: what another device or an admin tool would do. */
+async function plainMutation(procedure: string, token: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${server.trpcUrl}/${procedure}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+describe('the link against the real server and mock WeChat', () => {
+  const storage = new Map<string, unknown>();
+  let firstToken = '';
+
+  it('first launch logs in', async () => {
+    const before = await code2SessionCalls();
+    const app = launch(storage);
+
+    const session = await app.session.ensureSession();
+    expect(session.token).toMatch(/\S{20,}/);
+    expect(Number.isNaN(Date.parse(session.expiresAt))).toBe(false);
+    expect(app.counter.codes).toBe(1);
+    expect(await code2SessionCalls()).toBe(before + 1);
+    expect(storage.get(DEFAULT_STORAGE_KEY)).toEqual(session);
+    expect(app.taro.sent).toEqual(['POST /trpc/auth.login?batch=1']);
+
+    const me = await app.client.user.me.query();
+    expect(me).toMatchObject({ id: expect.any(String) });
+    firstToken = session.token;
+  });
+
+  it('a second launch on the same storage reuses the token: no login, no request', async () => {
+    const before = await code2SessionCalls();
+    const app = launch(storage);
+
+    await expect(app.session.ensureSession()).resolves.toEqual({ token: firstToken, expiresAt: expect.any(String) });
+    expect(app.taro.sent).toEqual([]);
+    expect(app.counter.codes).toBe(0);
+    expect(await code2SessionCalls()).toBe(before);
+
+    await expect(app.client.user.me.query()).resolves.toMatchObject({ id: expect.any(String) });
+    expect(app.taro.sent).toHaveLength(1);
+  });
+
+  it('a session revoked on the server is replaced silently on the next call', async () => {
+    const revoked = await plainMutation('auth.logout', firstToken);
+    expect(revoked.status).toBe(200);
+    const before = await code2SessionCalls();
+    const app = launch(storage);
+    await app.session.ensureSession(); // still looks fine locally: the server alone knows
+
+    const me = await app.client.user.me.query();
+
+    expect(me).toMatchObject({ id: expect.any(String) });
+    expect(app.counter.codes).toBe(1);
+    expect(await code2SessionCalls()).toBe(before + 1);
+    const renewed = storage.get(DEFAULT_STORAGE_KEY) as StoredSession;
+    expect(renewed.token).not.toBe(firstToken);
+    expect(app.taro.sent.map((line) => line.split('?')[0])).toEqual([
+      'GET /trpc/user.me', // refused: REVOKED
+      'POST /trpc/auth.login',
+      'GET /trpc/user.me', // the retry
+    ]);
+    expect(app.onSessionLost).not.toHaveBeenCalled();
+    firstToken = renewed.token;
+  });
+
+  it('50 concurrent calls on a revoked session: 3 requests, 1 code, 1 auth.login', async () => {
+    const app = launch(storage);
+    await app.session.ensureSession();
+    expect((await plainMutation('auth.logout', firstToken)).status).toBe(200);
+    const before = await code2SessionCalls();
+
+    const results = await Promise.all(Array.from({ length: 50 }, () => app.client.user.me.query()));
+
+    expect(new Set(results.map((me) => me.id)).size).toBe(1);
+    expect(app.taro.sent).toHaveLength(3);
+    expect(app.counter.codes).toBe(1);
+    expect(await code2SessionCalls()).toBe(before + 1);
+    firstToken = (storage.get(DEFAULT_STORAGE_KEY) as StoredSession).token;
+  });
+
+  it('logout revokes the session on the server and clears storage', async () => {
+    const app = launch(storage);
+    await app.session.ensureSession();
+    const token = app.session.getToken()!;
+
+    await expect(app.session.logout()).resolves.toEqual({ revokedOnServer: true });
+    expect(storage.has(DEFAULT_STORAGE_KEY)).toBe(false);
+    const afterLogout = await plainMutation('auth.logout', token);
+    expect(afterLogout.status).toBe(401);
+    expect(afterLogout.body).toMatchObject({ error: { data: { code: 'UNAUTHORIZED', reason: 'REVOKED' } } });
+  });
+
+  it('passes non-session errors through untouched (invalid login code)', async () => {
+    const app = launch(new Map());
+    const error = await app.client.auth.login.mutate({ code: 'not-a-real-code' }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'TRPCClientError', data: { code: 'BAD_REQUEST', httpStatus: 400 } });
+    expect(app.counter.codes).toBe(0);
+    expect(app.taro.sent).toHaveLength(1);
+  });
+});

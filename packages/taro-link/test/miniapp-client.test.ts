@@ -1,0 +1,155 @@
+import { createTRPCClient, createTRPCUntypedClient } from '@trpc/client';
+import { initTRPC } from '@trpc/server';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import {
+  createMiniappClient,
+  createSessionManager,
+  DEFAULT_STORAGE_KEY,
+  sessionLink,
+  taroLoginCodeSource,
+  taroRequestLink,
+  type SessionLostEvent,
+  type SessionManager,
+} from '../src/index.ts';
+import { FakeTaro } from './support/fake-taro.ts';
+import { FakeAuthServer, FakeProcedureError } from './support/fake-trpc-server.ts';
+
+// A router shaped like the real one, used only for its type (as the mini-program must).
+const t = initTRPC.create();
+const shapeRouter = t.router({
+  auth: t.router({
+    login: t.procedure.input((value) => value as { code: string }).mutation(() => ({
+      token: '',
+      expiresAt: '',
+      user: { id: '', nickname: null as string | null, avatarUrl: null as string | null },
+    })),
+    logout: t.procedure.mutation(() => ({ ok: true })),
+  }),
+  user: t.router({
+    me: t.procedure.query(() => ({ id: '', nickname: null as string | null, avatarUrl: null as string | null })),
+  }),
+});
+type ShapeRouter = typeof shapeRouter;
+
+const URL_BASE = 'http://127.0.0.1:3000/trpc';
+
+function setup() {
+  const server = new FakeAuthServer();
+  const taro = new FakeTaro({ respond: server.respond });
+  const onSessionLost = vi.fn<(event: SessionLostEvent) => void>();
+  const { client, session } = createMiniappClient<ShapeRouter>({ url: URL_BASE, taro, onSessionLost });
+  return { server, taro, client, session, onSessionLost };
+}
+
+describe('createMiniappClient with a fake Taro', () => {
+  it('is typed from the router type', () => {
+    const { client } = setup();
+    expectTypeOf(client.user.me.query).returns.resolves.toEqualTypeOf<{
+      id: string;
+      nickname: string | null;
+      avatarUrl: string | null;
+    }>();
+  });
+
+  it('logs in at launch, then sends the token as Authorization: Bearer', async () => {
+    const { server, taro, client, session } = setup();
+    await session.ensureSession();
+    expect(taro.loginCalls).toBe(1);
+    expect(server.codesSeen).toEqual(['code-1']);
+    const loginRequest = taro.requests[0]!;
+    expect(loginRequest.options.url).toBe(`${URL_BASE}/auth.login?batch=1`);
+    expect(Object.keys(loginRequest.options.header)).not.toContain('Authorization');
+
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    expect(taro.requests[1]!.options.header['Authorization']).toBe('Bearer token-1');
+    expect(taro.storage.get(DEFAULT_STORAGE_KEY)).toMatchObject({ token: 'token-1' });
+  });
+
+  it('50 concurrent calls on an expired session: 3 Taro.request calls, 1 code, 1 auth.login', async () => {
+    const { server, taro, client, session } = setup();
+    taro.setStorageSync(DEFAULT_STORAGE_KEY, { token: 'expired-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+
+    const results = await Promise.all(Array.from({ length: 50 }, () => client.user.me.query()));
+
+    expect(results).toHaveLength(50);
+    expect(taro.requests).toHaveLength(3); // the refused batch, auth.login, the retried batch
+    expect(taro.loginCalls).toBe(1);
+    expect(server.loginCalls).toBe(1);
+    expect(server.meCalls).toBe(100);
+    expect(taro.requests[2]!.options.url.split('?')[0]!.split(',')).toHaveLength(50);
+    expect(session.getToken()).toBe('token-1');
+  });
+
+  it('gives up after a second refusal and fires onSessionLost once', async () => {
+    const { server, taro, client, onSessionLost } = setup();
+    server.issueDeadTokens = true;
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => client.user.me.query()));
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(taro.requests).toHaveLength(3);
+    expect(onSessionLost).toHaveBeenCalledTimes(1);
+    expect(onSessionLost.mock.calls[0]![0]).toMatchObject({ reason: 'retry-rejected', path: 'user.me' });
+  });
+
+  it('a refused auth.login does not trigger a relogin', async () => {
+    const { server, taro, session } = setup();
+    server.loginFailure = new FakeProcedureError('UNAUTHORIZED', 'EXPIRED');
+    await expect(session.login()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    expect(taro.requests).toHaveLength(1);
+    expect(taro.loginCalls).toBe(1);
+  });
+
+  it('logout calls auth.logout with the token and clears storage; even when it fails', async () => {
+    const { server, taro, session } = setup();
+    await session.login();
+    await expect(session.logout()).resolves.toEqual({ revokedOnServer: true });
+    expect(server.logoutCalls).toBe(1);
+    expect(taro.requests[1]!.options.header['Authorization']).toBe('Bearer token-1');
+    expect(session.getToken()).toBeNull();
+
+    await session.login();
+    server.validTokens.clear();
+    const result = await session.logout();
+    expect(result.revokedOnServer).toBe(false);
+    expect(session.getToken()).toBeNull();
+  });
+
+  it('adds the configured extra headers to every request', async () => {
+    const server = new FakeAuthServer();
+    const taro = new FakeTaro({ respond: server.respond });
+    const { session } = createMiniappClient<ShapeRouter>({
+      url: URL_BASE,
+      taro,
+      headers: () => ({ 'x-client': 'miniapp' }),
+      codeSource: async () => 'dev-code',
+    });
+    await session.login();
+    expect(taro.requests[0]!.options.header['x-client']).toBe('miniapp');
+    expect(server.codesSeen).toEqual(['dev-code']);
+    expect(taro.loginCalls).toBe(0);
+  });
+
+  it('works when composed by hand, as the README shows', async () => {
+    const server = new FakeAuthServer();
+    const taro = new FakeTaro({ respond: server.respond });
+    taro.setStorageSync(DEFAULT_STORAGE_KEY, { token: 'refused', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+
+    let session!: SessionManager;
+    const transport = taroRequestLink<ShapeRouter>({
+      url: URL_BASE,
+      taro,
+      headers: ({ opList }) => session.authorizationHeaders(opList),
+    });
+    const sessionCalls = createTRPCUntypedClient<ShapeRouter>({ links: [transport] });
+    session = createSessionManager({
+      taro,
+      codeSource: taroLoginCodeSource(taro),
+      exchangeCode: (code) => sessionCalls.mutation('auth.login', { code }),
+      revokeSession: () => sessionCalls.mutation('auth.logout'),
+    });
+    const client = createTRPCClient<ShapeRouter>({ links: [sessionLink({ session }), transport] });
+
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    expect(taro.requests).toHaveLength(3);
+    expect(session.getToken()).toBe('token-1');
+  });
+});

@@ -1,0 +1,381 @@
+import { createTRPCUntypedClient, TRPCClientError, type Operation } from '@trpc/client';
+import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
+import { describe, expect, it, vi } from 'vitest';
+import { createSessionManager, DEFAULT_STORAGE_KEY } from '../src/session.ts';
+import { isSessionError, sessionLink, type SessionLostEvent } from '../src/session-link.ts';
+import { createFakeEndingLink, trpcError, type EndingCall } from './support/fake-ending-link.ts';
+import { FakeTaro } from './support/fake-taro.ts';
+
+const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+interface SetupOptions {
+  reloginReasons?: readonly string[];
+  /** Answer calls by hand instead of by the valid-token rule. */
+  manualAnswers?: boolean;
+  /** Tokens issued by login are refused too (to make the retry fail). */
+  loginIssuesDeadTokens?: boolean;
+  /** The session manager's clock. */
+  now?: () => number;
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function setup(options: SetupOptions = {}) {
+  const taro = new FakeTaro();
+  const validTokens = new Set<string>();
+  const counts = { codeRequests: 0, loginCalls: 0 };
+  let issued = 0;
+  // When set, login waits for this gate: lets a test act while a relogin is in flight.
+  let loginGate: Promise<void> | null = null;
+  let codeFailure: Error | null = null;
+
+  const session = createSessionManager({
+    taro,
+    ...(options.now ? { now: options.now } : {}),
+    codeSource: async () => {
+      counts.codeRequests++;
+      if (codeFailure) throw codeFailure;
+      return `code-${counts.codeRequests}`;
+    },
+    exchangeCode: async () => {
+      counts.loginCalls++;
+      if (loginGate) await loginGate;
+      const token = `token-${++issued}`;
+      if (!options.loginIssuesDeadTokens) validTokens.add(token);
+      return { token, expiresAt: inOneHour(), user: { id: 'u1', nickname: null, avatarUrl: null } };
+    },
+  });
+
+  const answerByToken = (call: EndingCall) => {
+    setTimeout(() => {
+      if (call.token !== null && validTokens.has(call.token)) call.succeed({ path: call.op.path, token: call.token });
+      else call.fail(trpcError('UNAUTHORIZED', call.token === null ? 'NO_TOKEN' : 'EXPIRED'));
+    }, 1);
+  };
+  const ending = createFakeEndingLink({
+    headers: (opList: Operation[]) => session.authorizationHeaders(opList),
+    ...(options.manualAnswers ? {} : { answer: answerByToken }),
+  });
+  const lostEvents: SessionLostEvent[] = [];
+  const onSessionLost = vi.fn((event: SessionLostEvent) => {
+    lostEvents.push(event);
+  });
+  const link = sessionLink<AnyRouter>({
+    session,
+    onSessionLost,
+    ...(options.reloginReasons ? { reloginReasons: options.reloginReasons } : {}),
+  });
+  const client = createTRPCUntypedClient<AnyRouter>({ links: [link, ending.link] });
+
+  return {
+    taro,
+    session,
+    validTokens,
+    counts,
+    ending,
+    client,
+    link,
+    onSessionLost,
+    lostEvents,
+    store(token: string) {
+      taro.setStorageSync(DEFAULT_STORAGE_KEY, { token, expiresAt: inOneHour() });
+    },
+    gateLogins() {
+      const gate = deferred<void>();
+      loginGate = gate.promise;
+      return () => {
+        loginGate = null;
+        gate.resolve();
+      };
+    },
+    failCodes(error: Error | null) {
+      codeFailure = error;
+    },
+  };
+}
+
+const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('sessionLink relogin', () => {
+  it('50 concurrent calls on an expired session: 1 code, 1 auth.login, 50 retries, all succeed', async () => {
+    const t = setup();
+    t.store('token-old');
+
+    const results = await Promise.all(Array.from({ length: 50 }, () => t.client.query('user.me')));
+
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    expect(t.ending.calls).toHaveLength(100);
+    const firstSends = t.ending.calls.slice(0, 50);
+    const retries = t.ending.calls.slice(50);
+    expect(firstSends.every((call) => call.token === 'token-old')).toBe(true);
+    expect(retries.every((call) => call.token === 'token-1')).toBe(true);
+    // Every call was retried exactly once, with the same operation id.
+    expect(new Set(retries.map((call) => call.op.id)).size).toBe(50);
+    expect(results.every((result) => (result as { token: string }).token === 'token-1')).toBe(true);
+    expect(t.session.getToken()).toBe('token-1');
+    expect(t.onSessionLost).not.toHaveBeenCalled();
+  });
+
+  it('a call without any stored token logs in on NO_TOKEN and retries', async () => {
+    const t = setup();
+    await expect(t.client.query('user.me')).resolves.toMatchObject({ token: 'token-1' });
+    expect(t.ending.calls.map((call) => call.token)).toEqual([null, 'token-1']);
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+  });
+
+  it('a second refusal gives up: the error surfaces and onSessionLost fires once for all calls', async () => {
+    const t = setup({ loginIssuesDeadTokens: true });
+    t.store('token-old');
+
+    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => t.client.query('user.me')));
+
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    const error = (outcomes[0] as PromiseRejectedResult).reason;
+    expect(error).toBeInstanceOf(TRPCClientError);
+    expect(error.data).toMatchObject({ code: 'UNAUTHORIZED', reason: 'EXPIRED' });
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    // Each call sent twice, never three times.
+    expect(t.ending.calls).toHaveLength(100);
+    expect(t.onSessionLost).toHaveBeenCalledTimes(1);
+    expect(t.lostEvents[0]).toMatchObject({ reason: 'retry-rejected', path: 'user.me' });
+    // The refused new token is cleared, since it is still the stored one.
+    expect(t.session.getToken()).toBeNull();
+  });
+
+  it('a failed relogin fails the waiting calls with their own error and reports relogin-failed', async () => {
+    const t = setup();
+    t.store('token-old');
+    t.failCodes(new Error('Taro.login failed: network'));
+
+    const outcomes = await Promise.allSettled([t.client.query('user.me'), t.client.query('user.me')]);
+
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason.data).toMatchObject({ code: 'UNAUTHORIZED' });
+    }
+    // The second refusal came after the failed login: the cooldown spared a second Taro.login.
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 0 });
+    expect(t.ending.calls).toHaveLength(2);
+    expect(t.onSessionLost).toHaveBeenCalledTimes(1);
+    expect(t.lostEvents[0]?.reason).toBe('relogin-failed');
+    expect((t.lostEvents[0]?.error as Error).message).toContain('Taro.login failed');
+  });
+
+  it('after the relogin cooldown, a refused call tries to log in again', async () => {
+    let clock = 1_000_000;
+    const t = setup({ now: () => clock });
+    t.store('token-old');
+    t.failCodes(new Error('offline'));
+    await expect(t.client.query('user.me')).rejects.toThrow();
+    await expect(t.client.query('user.me')).rejects.toThrow();
+    expect(t.counts.codeRequests).toBe(1);
+
+    clock += 2_001;
+    t.failCodes(null);
+    await expect(t.client.query('user.me')).resolves.toMatchObject({ token: 'token-1' });
+    expect(t.counts).toEqual({ codeRequests: 2, loginCalls: 1 });
+  });
+
+  it('a call aborted while it waits for the relogin is not resent', async () => {
+    const t = setup();
+    t.store('token-old');
+    const openGate = t.gateLogins();
+    const controller = new AbortController();
+
+    const aborted = t.client.query('user.me', undefined, { signal: controller.signal });
+    const kept = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.counts.loginCalls).toBe(1));
+    controller.abort();
+
+    await expect(aborted).rejects.toThrow(/Aborted while waiting for a session/);
+    openGate();
+    await expect(kept).resolves.toMatchObject({ token: 'token-1' });
+    await tick();
+    const retries = t.ending.calls.filter((call) => call.token === 'token-1');
+    expect(retries).toHaveLength(1);
+    expect(t.ending.calls).toHaveLength(3);
+  });
+
+  it('an observer that unsubscribes while waiting for the relogin is not resent', async () => {
+    const t = setup();
+    t.store('token-old');
+    const openGate = t.gateLogins();
+    const operationLink = t.link({});
+    const endingOperation = t.ending.link({});
+    const op: Operation = { id: 1, type: 'query', path: 'user.me', input: undefined, context: {}, signal: null };
+    const observer = { next: vi.fn(), error: vi.fn(), complete: vi.fn() };
+
+    const subscription = operationLink({ op, next: (nextOp) => endingOperation({ op: nextOp, next: () => { throw new Error('end of chain'); } }) }).subscribe(observer);
+    await vi.waitFor(() => expect(t.counts.loginCalls).toBe(1));
+    subscription.unsubscribe();
+    openGate();
+    await tick(20);
+
+    expect(t.ending.calls).toHaveLength(1);
+    expect(observer.next).not.toHaveBeenCalled();
+    expect(observer.error).not.toHaveBeenCalled();
+    expect(t.session.getToken()).toBe('token-1');
+  });
+
+  it('a call aborted while its request was out (its batch still live) is neither relogged in nor resent', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const controller = new AbortController();
+    const call = t.client.query('user.me', undefined, { signal: controller.signal });
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1), { interval: 1 });
+    controller.abort(); // the fake ending link, like a shared batch, keeps the request going
+    t.ending.calls[0]!.fail(trpcError('UNAUTHORIZED', 'EXPIRED'));
+
+    await expect(call).rejects.toThrow(/Aborted/);
+    await tick();
+    expect(t.ending.calls).toHaveLength(1);
+    expect(t.counts).toEqual({ codeRequests: 0, loginCalls: 0 });
+  });
+
+  it('an onSessionLost callback that throws does not keep the call from failing', async () => {
+    const t = setup({ loginIssuesDeadTokens: true });
+    t.onSessionLost.mockImplementation(() => {
+      throw new Error('app bug');
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      await expect(t.client.query('user.me')).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+      await tick();
+      expect(uncaught).toEqual([new Error('app bug')]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('compare-and-clear: a late refusal of an old token neither wipes the new session nor logs in again', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+
+    const late = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    expect(t.ending.calls[0]!.token).toBe('token-old');
+
+    // Meanwhile another part of the app logged in: token-1 is stored.
+    await t.session.login();
+    expect(t.session.getToken()).toBe('token-1');
+
+    t.ending.calls[0]!.fail(trpcError('UNAUTHORIZED', 'REVOKED'));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    expect(t.session.getToken()).toBe('token-1');
+    // Retried at once with the newer token, without a new code or login.
+    expect(t.ending.calls[1]!.token).toBe('token-1');
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    t.ending.calls[1]!.succeed('fresh');
+    await expect(late).resolves.toBe('fresh');
+  });
+
+  it('the first refusal clears the refused token before logging in (compare-and-clear)', async () => {
+    const t = setup();
+    t.store('token-old');
+    const openGate = t.gateLogins();
+
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.counts.loginCalls).toBe(1));
+    expect(t.session.getToken()).toBeNull();
+    openGate();
+    await expect(call).resolves.toMatchObject({ token: 'token-1' });
+  });
+
+  it('calls made while a login is in flight wait for it instead of going out without a token', async () => {
+    const t = setup();
+    const openGate = t.gateLogins();
+    const launch = t.session.login();
+
+    const call = t.client.query('user.me');
+    await tick(10);
+    expect(t.ending.calls).toHaveLength(0);
+    openGate();
+    await launch;
+    await expect(call).resolves.toMatchObject({ token: 'token-1' });
+    expect(t.ending.calls.map((sent) => sent.token)).toEqual(['token-1']);
+    expect(t.counts.codeRequests).toBe(1);
+  });
+
+  it('passes non-session errors through untouched, without any login', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const errors = [
+      trpcError('UNAUTHORIZED'), // no reason: not a session refusal this link understands
+      trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'), // not in the default reasons
+      trpcError('FORBIDDEN', 'NOT_OWNER', 403),
+      trpcError('TOO_MANY_REQUESTS', 'WX_RATE_LIMITED', 429),
+      trpcError('SERVICE_UNAVAILABLE', 'WX_BUSY', 503),
+      trpcError('BAD_REQUEST', 'INVALID_INPUT', 400),
+    ];
+    for (const [index, error] of errors.entries()) {
+      const call = t.client.query('user.me');
+      await vi.waitFor(() => expect(t.ending.calls).toHaveLength(index + 1));
+      t.ending.calls[index]!.fail(error);
+      await expect(call).rejects.toBe(error);
+    }
+    expect(t.ending.calls).toHaveLength(errors.length);
+    expect(t.counts).toEqual({ codeRequests: 0, loginCalls: 0 });
+    expect(t.session.getToken()).toBe('token-1');
+    expect(t.onSessionLost).not.toHaveBeenCalled();
+  });
+
+  it('relogin reasons are configurable (e.g. SESSION_KEY_STALE)', async () => {
+    const t = setup({ manualAnswers: true, reloginReasons: ['EXPIRED', 'SESSION_KEY_STALE'] });
+    t.store('token-old');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    expect(t.ending.calls[1]!.token).toBe('token-1');
+    t.ending.calls[1]!.succeed('ok');
+    await expect(call).resolves.toBe('ok');
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+  });
+
+  it('auth.login never goes through relogin and carries no token', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const call = t.client.mutation('auth.login', { code: 'x' });
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    expect(t.ending.calls[0]!.headers).toEqual({});
+    const refusal = trpcError('UNAUTHORIZED', 'EXPIRED');
+    t.ending.calls[0]!.fail(refusal);
+    await expect(call).rejects.toBe(refusal);
+    await tick();
+    expect(t.ending.calls).toHaveLength(1);
+    expect(t.counts).toEqual({ codeRequests: 0, loginCalls: 0 });
+    expect(t.session.getToken()).toBe('token-old');
+  });
+
+  it('mutations are retried after a relogin like queries', async () => {
+    const t = setup();
+    t.store('token-old');
+    await expect(t.client.mutation('user.rename', { nickname: 'A' })).resolves.toMatchObject({ token: 'token-1' });
+    expect(t.ending.calls.map((call) => [call.op.type, call.op.input])).toEqual([
+      ['mutation', { nickname: 'A' }],
+      ['mutation', { nickname: 'A' }],
+    ]);
+  });
+});
+
+describe('isSessionError', () => {
+  it('recognises only UNAUTHORIZED with a relogin reason', () => {
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'EXPIRED'))).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'REVOKED'))).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED'))).toBe(false);
+    expect(isSessionError(trpcError('FORBIDDEN', 'EXPIRED', 403))).toBe(false);
+    expect(isSessionError(new Error('UNAUTHORIZED'))).toBe(false);
+    expect(isSessionError(null)).toBe(false);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'), ['SESSION_KEY_STALE'])).toBe(true);
+  });
+});

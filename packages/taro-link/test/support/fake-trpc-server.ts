@@ -1,0 +1,125 @@
+import type { TaroRequestOptions } from '../../src/taro-like.ts';
+import type { RecordedRequest } from './fake-taro.ts';
+
+/** An error a fake procedure throws; it becomes a tRPC error response. */
+export class FakeProcedureError extends Error {
+  constructor(
+    readonly code: keyof typeof errorCodes,
+    readonly reason?: string,
+  ) {
+    super(`${code}${reason ? ` (${reason})` : ''}`);
+  }
+}
+
+const errorCodes = {
+  BAD_REQUEST: { jsonRpc: -32600, httpStatus: 400 },
+  UNAUTHORIZED: { jsonRpc: -32001, httpStatus: 401 },
+  FORBIDDEN: { jsonRpc: -32003, httpStatus: 403 },
+  NOT_FOUND: { jsonRpc: -32004, httpStatus: 404 },
+  TOO_MANY_REQUESTS: { jsonRpc: -32029, httpStatus: 429 },
+  INTERNAL_SERVER_ERROR: { jsonRpc: -32603, httpStatus: 500 },
+  SERVICE_UNAVAILABLE: { jsonRpc: -32053, httpStatus: 503 },
+} as const;
+
+export interface FakeCall {
+  path: string;
+  input: unknown;
+  token: string | null;
+}
+export type FakeProcedure = (call: FakeCall) => unknown;
+
+/**
+ * Answers a Taro request the way a tRPC v11 HTTP handler (no transformer) does: batch paths in
+ * the URL, GET inputs in `?input=`, POST inputs in the body, one envelope per call, and the
+ * batch's status (the common one, or 207 when they differ).
+ */
+export function answerLikeTrpc(
+  options: TaroRequestOptions,
+  procedures: Record<string, FakeProcedure>,
+): { statusCode: number; body: string } {
+  const url = new URL(options.url);
+  const pathPart = url.pathname.replace(/^.*?\/trpc\//, '');
+  const paths = decodeURIComponent(pathPart).split(',');
+  const isBatch = url.searchParams.get('batch') === '1';
+  const rawInput = options.method === 'GET' ? url.searchParams.get('input') : options.data;
+  const inputs = rawInput ? (JSON.parse(rawInput) as Record<string, unknown>) : {};
+  const authorization = options.header['Authorization'] ?? options.header['authorization'];
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : null;
+
+  const outcomes = paths.map((path, index) => {
+    const input = isBatch ? inputs[index] : inputs;
+    const procedure = procedures[path];
+    try {
+      if (!procedure) throw new FakeProcedureError('NOT_FOUND');
+      return { status: 200, envelope: { result: { data: procedure({ path, input, token }) ?? null } } };
+    } catch (error) {
+      const failure = error instanceof FakeProcedureError ? error : new FakeProcedureError('INTERNAL_SERVER_ERROR');
+      const { jsonRpc, httpStatus } = errorCodes[failure.code];
+      const data: Record<string, unknown> = { code: failure.code, httpStatus, path };
+      if (failure.reason) data['reason'] = failure.reason;
+      return { status: httpStatus, envelope: { error: { message: failure.message, code: jsonRpc, data } } };
+    }
+  });
+  const statuses = new Set(outcomes.map((outcome) => outcome.status));
+  const statusCode = statuses.size === 1 ? outcomes[0]!.status : 207;
+  const payload = isBatch ? outcomes.map((outcome) => outcome.envelope) : outcomes[0]!.envelope;
+  return { statusCode, body: JSON.stringify(payload) };
+}
+
+/**
+ * A fake auth server: auth.login issues `token-N` for any code, tokens can be expired/revoked,
+ * protected procedures refuse unknown tokens with UNAUTHORIZED + reason.
+ */
+export class FakeAuthServer {
+  readonly validTokens = new Set<string>();
+  loginCalls = 0;
+  logoutCalls = 0;
+  meCalls = 0;
+  codesSeen: string[] = [];
+  /** The reason protected procedures give for a token that is not valid. */
+  refusalReason = 'EXPIRED';
+  /** Set to make auth.login fail. */
+  loginFailure: FakeProcedureError | null = null;
+  /** Set to make every issued token already invalid (to test a second refusal). */
+  issueDeadTokens = false;
+  private issued = 0;
+
+  readonly procedures: Record<string, FakeProcedure> = {
+    'auth.login': ({ input }) => {
+      this.loginCalls++;
+      if (this.loginFailure) throw this.loginFailure;
+      this.codesSeen.push((input as { code: string }).code);
+      const token = `token-${++this.issued}`;
+      if (!this.issueDeadTokens) this.validTokens.add(token);
+      return { token, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), user: { id: 'u1', nickname: null, avatarUrl: null } };
+    },
+    'auth.logout': ({ token }) => {
+      this.logoutCalls++;
+      this.requireSession(token);
+      this.validTokens.delete(token!);
+      return { ok: true };
+    },
+    'user.me': ({ token }) => {
+      this.meCalls++;
+      this.requireSession(token);
+      return { id: 'u1', nickname: 'Tester', avatarUrl: null };
+    },
+    'user.echo': ({ token, input }) => {
+      this.requireSession(token);
+      return input;
+    },
+  };
+
+  requireSession(token: string | null): void {
+    if (token === null) throw new FakeProcedureError('UNAUTHORIZED', 'NO_TOKEN');
+    if (!this.validTokens.has(token)) throw new FakeProcedureError('UNAUTHORIZED', this.refusalReason);
+  }
+
+  /** An auto-responder for FakeTaro: answers on the next macrotask, like a network would. */
+  readonly respond = (request: RecordedRequest): void => {
+    setTimeout(() => {
+      const { statusCode, body } = answerLikeTrpc(request.options, this.procedures);
+      request.respond(statusCode, body);
+    }, 1);
+  };
+}
