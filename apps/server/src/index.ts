@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher } from "@mp-auth/api";
 import { createDatabase, dataDir, defaultDatabaseUrl, migrateDatabase } from "@mp-auth/db";
-import { createWechatClient } from "@mp-auth/wechat";
+import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import type { DestinationStream } from "pino";
 import { parseServerEnv } from "./env.ts";
@@ -60,9 +60,17 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
       logger.warn("SESSION_KEY_ENCRYPTION_KEY is not set: session_keys are encrypted with a generated dev key in .data/.");
     }
 
+    // stable_token, not the legacy /cgi-bin/token: several instances share one token without
+    // invalidating each other's (see packages/wechat/README.md).
+    const accessTokens = createAccessTokenManager({
+      ...wechatConfig,
+      timeoutMs: env.WX_TIMEOUT_MS,
+      onRefreshError: (error) => logger.warn({ err: error }, "access_token refresh failed"),
+    });
     const deps = {
       db,
       wechat: createWechatClient({ ...wechatConfig, timeoutMs: env.WX_TIMEOUT_MS }),
+      wechatServer: createWechatServerApi({ accessTokens, baseUrl: wechatConfig.baseUrl, timeoutMs: env.WX_TIMEOUT_MS }),
       appid: wechatConfig.appid,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
       sessionKeyCipher: createSessionKeyCipher(secret.key),

@@ -56,7 +56,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 export interface TrpcErrorBody {
   message: string;
   code: number;
-  data: { code: string; httpStatus: number; reason?: string; retryable?: boolean; path?: string; stack?: unknown };
+  data: {
+    code: string;
+    httpStatus: number;
+    reason?: string;
+    action?: string;
+    retryable?: boolean;
+    retryAfterSeconds?: number;
+    path?: string;
+    stack?: unknown;
+  };
 }
 
 export interface CallResult<T = unknown> {

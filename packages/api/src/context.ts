@@ -1,5 +1,5 @@
 import type { Database } from "@mp-auth/db";
-import type { Code2SessionResult } from "@mp-auth/wechat";
+import type { Code2SessionResult, WechatServerApi } from "@mp-auth/wechat";
 import type { CodeExchangeCache } from "./services/code-exchange-cache.ts";
 import type { LoginRateLimiters } from "./services/login-guards.ts";
 import type { SessionKeyCipher } from "./services/session-key-cipher.ts";
@@ -20,6 +20,8 @@ export interface ApiLogger {
 export interface ApiDependencies {
   db: Database;
   wechat: WechatLogin;
+  /** WeChat APIs that need an access_token (phone number, checksession). */
+  wechatServer: Pick<WechatServerApi, "getUserPhoneNumber" | "checkSessionKey">;
   /** The mini-program's appid: users are unique per appid + openid. */
   appid: string;
   sessionTtlSeconds: number;

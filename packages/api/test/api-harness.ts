@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createDatabase, migrateDatabase, type Database } from "@mp-auth/db";
-import { createWechatClient } from "@mp-auth/wechat";
+import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
 import { startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import {
   createCaller,
@@ -34,6 +34,10 @@ export async function startApiHarness(): Promise<ApiHarness> {
   const deps: ApiDependencies = {
     db,
     wechat: createWechatClient({ appid: mock.appid, secret: mock.secret, baseUrl: mock.url }),
+    wechatServer: createWechatServerApi({
+      accessTokens: createAccessTokenManager({ appid: mock.appid, secret: mock.secret, baseUrl: mock.url }),
+      baseUrl: mock.url,
+    }),
     appid: mock.appid,
     sessionTtlSeconds: 3600,
     sessionKeyCipher: createSessionKeyCipher(randomBytes(32)),

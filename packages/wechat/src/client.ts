@@ -1,9 +1,12 @@
+import { createAccessTokenManager } from "./access-token.ts";
+import type { AccessTokenManager, AccessTokenManagerOptions } from "./access-token.ts";
 import { code2Session } from "./code2session.ts";
 import type { Code2SessionResult } from "./code2session.ts";
-import { WechatError } from "./errors.ts";
+import { WECHAT_DEFAULT_BASE_URL, WECHAT_DEFAULT_TIMEOUT_MS, checkPositive, configError, normaliseBaseUrl } from "./options.ts";
+import { createWechatServerApi } from "./server-api.ts";
+import type { WechatServerApi } from "./server-api.ts";
 
-export const WECHAT_DEFAULT_BASE_URL = "https://api.weixin.qq.com";
-export const WECHAT_DEFAULT_TIMEOUT_MS = 5000;
+export { WECHAT_DEFAULT_BASE_URL, WECHAT_DEFAULT_TIMEOUT_MS } from "./options.ts";
 
 export interface WechatClientOptions {
   appid: string;
@@ -13,42 +16,31 @@ export interface WechatClientOptions {
   baseUrl?: string;
   /** Per call, covering connect, headers and body. */
   timeoutMs?: number;
+  /** Tuning of the access token manager behind the server APIs (store, margin, backoff, clock). */
+  accessTokens?: Omit<AccessTokenManagerOptions, "appid" | "secret" | "baseUrl" | "timeoutMs">;
 }
 
-export interface WechatClient {
-  /** Exchanges a wx.login code. Rejects with WechatError only. */
+export interface WechatClient extends WechatServerApi {
+  /** Exchanges a wx.login code. Needs no access_token. Rejects with WechatError only. */
   code2Session(code: string): Promise<Code2SessionResult>;
+  /** The manager the server APIs share; no request is made until a server API is first called. */
+  accessTokens: AccessTokenManager;
 }
+
+const WHAT = "WeChat client";
 
 export function createWechatClient(options: WechatClientOptions): WechatClient {
   const { appid, secret } = options;
-  const timeoutMs = options.timeoutMs ?? WECHAT_DEFAULT_TIMEOUT_MS;
   // Configuration mistakes fail at startup, not on the first user's login.
-  if (!appid) throw configError("appid is empty");
-  if (!secret) throw configError("secret is empty");
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw configError(`timeoutMs must be a positive number, got ${timeoutMs}`);
-  const baseUrl = normaliseBaseUrl(options.baseUrl ?? WECHAT_DEFAULT_BASE_URL);
+  if (!appid) throw configError(WHAT, "appid is empty");
+  if (!secret) throw configError(WHAT, "secret is empty");
+  const timeoutMs = checkPositive(options.timeoutMs ?? WECHAT_DEFAULT_TIMEOUT_MS, "timeoutMs", WHAT);
+  const baseUrl = normaliseBaseUrl(options.baseUrl ?? WECHAT_DEFAULT_BASE_URL, WHAT);
 
+  const accessTokens = createAccessTokenManager({ ...options.accessTokens, appid, secret, baseUrl, timeoutMs });
   return {
     code2Session: (code) => code2Session({ baseUrl, appid, secret, code, timeoutMs }),
+    ...createWechatServerApi({ accessTokens, baseUrl, timeoutMs }),
+    accessTokens,
   };
-}
-
-/** Trailing slashes are dropped so a base URL with a path prefix (a proxy) keeps its prefix. */
-function normaliseBaseUrl(baseUrl: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(baseUrl);
-  } catch {
-    throw configError("baseUrl is not an absolute URL");
-  }
-  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
-    throw configError(`baseUrl must be http or https, got ${parsed.protocol}`);
-  }
-  if (parsed.search || parsed.hash) throw configError("baseUrl must not have a query or fragment");
-  return `${parsed.origin}${parsed.pathname}`.replace(/\/+$/, "");
-}
-
-function configError(problem: string): WechatError {
-  return new WechatError({ kind: "config", message: `WeChat client misconfigured: ${problem}` });
 }

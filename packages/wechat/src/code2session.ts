@@ -3,8 +3,7 @@
  * session_key and, when the mini-program is bound to an Open Platform account, unionid.
  */
 import { z } from "zod";
-import { WechatError, describeWechatErrcode } from "./errors.ts";
-import type { WechatErrorKind } from "./errors.ts";
+import { acceptWechatAnswer, parseSuccessBody } from "./refusal.ts";
 import { requestWechatJson } from "./transport.ts";
 
 export interface Code2SessionResult {
@@ -23,11 +22,6 @@ export interface Code2SessionRequest {
 }
 
 const API_NAME = "code2Session";
-
-const errorBodySchema = z.object({
-  errcode: z.number().int(),
-  errmsg: z.string().optional(),
-});
 
 // errcode may be present as 0 on success; openid and session_key must be real strings.
 const successBodySchema = z.object({
@@ -50,86 +44,8 @@ export async function code2Session(request: Code2SessionRequest): Promise<Code2S
     timeoutMs: request.timeoutMs,
   });
 
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new WechatError({ kind: "bad_response", message: `WeChat ${API_NAME} answered JSON that is not an object` });
-  }
-
-  if ("errcode" in body && body.errcode !== 0) {
-    const refusal = errorBodySchema.safeParse(body);
-    if (!refusal.success) {
-      throw new WechatError({ kind: "bad_response", message: `WeChat ${API_NAME} answered an errcode that is not an integer` });
-    }
-    throw refusalError(refusal.data.errcode, refusal.data.errmsg, [request.secret, request.code]);
-  }
-
-  const success = successBodySchema.safeParse(body);
-  if (!success.success) {
-    // Only the field paths: zod messages are safe today, but the body holds a session_key.
-    const fields = [...new Set(success.error.issues.map((issue) => issue.path.join(".") || "(root)"))];
-    throw new WechatError({
-      kind: "bad_response",
-      message: `WeChat ${API_NAME} answered JSON of an unexpected shape (check fields: ${fields.join(", ")})`,
-    });
-  }
-
-  const { openid, session_key: sessionKey, unionid } = success.data;
+  const answer = acceptWechatAnswer(body, API_NAME, [request.secret, request.code]);
+  const { openid, session_key: sessionKey, unionid } = parseSuccessBody(API_NAME, successBodySchema, answer);
   // An empty unionid carries no identity: treat it like an absent one.
   return unionid ? { openid, sessionKey, unionid } : { openid, sessionKey };
-}
-
-/** Builds the error for an errcode answer; `secretValues` are blanked out of WeChat's errmsg. */
-function refusalError(errcode: number, errmsg: string | undefined, secretValues: string[]): WechatError {
-  const known = describeWechatErrcode(errcode);
-  if (known === undefined) {
-    // Unknown errcodes are where errmsg is most useful, so it is quoted, scrubbed and cut short.
-    const detail = errmsg === undefined ? "no errmsg" : `errmsg "${scrub(errmsg, secretValues)}"`;
-    return new WechatError({
-      kind: "unknown",
-      errcode,
-      message: `WeChat ${API_NAME} failed with unexpected errcode ${errcode} (${detail})`,
-    });
-  }
-  return new WechatError({
-    kind: known.kind,
-    errcode,
-    message: `WeChat ${API_NAME} ${REFUSAL_PHRASES[known.kind]}: ${known.meaning} (errcode ${errcode})${REFUSAL_ADVICE[known.kind]}`,
-  });
-}
-
-const REFUSAL_PHRASES: Record<WechatErrorKind, string> = {
-  invalid_code: "refused the code",
-  code_used: "refused the code",
-  missing_code: "refused the code",
-  user_blocked: "refused the user",
-  rate_limited: "is throttling us",
-  busy: "is unavailable",
-  config: "rejected our app credentials",
-  timeout: "failed",
-  network: "failed",
-  bad_response: "failed",
-  unknown: "failed",
-};
-
-const REFUSAL_ADVICE: Record<WechatErrorKind, string> = {
-  invalid_code: "; the code is wrong or older than 5 minutes, call wx.login again",
-  code_used: "; each code works once, call wx.login again",
-  missing_code: "",
-  user_blocked: "",
-  rate_limited: "; retry later",
-  busy: "; retry later",
-  config: "; check the configured appid and secret",
-  timeout: "",
-  network: "",
-  bad_response: "",
-  unknown: "",
-};
-
-const ERRMSG_MAX_CHARS = 200;
-
-function scrub(text: string, secretValues: string[]): string {
-  let scrubbed = text;
-  for (const value of secretValues) {
-    if (value.length > 0) scrubbed = scrubbed.split(value).join("[redacted]");
-  }
-  return scrubbed.length > ERRMSG_MAX_CHARS ? `${scrubbed.slice(0, ERRMSG_MAX_CHARS)}...` : scrubbed;
 }

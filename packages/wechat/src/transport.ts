@@ -1,8 +1,9 @@
 /**
  * One HTTP exchange with WeChat, reduced to "parsed JSON value or WechatError".
  *
- * Every WeChat server API shares these failure modes, so later endpoints (stable_token,
- * getuserphonenumber, ...) reuse this module and only add their own errcode and shape handling.
+ * Every WeChat server API shares these failure modes, so each endpoint (code2Session, stable_token,
+ * getuserphonenumber, ...) uses this module and only adds its own errcode and shape handling
+ * (refusal.ts). URLs carry the secret, codes or the access_token: none ever reaches an error.
  */
 import { WechatError } from "./errors.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { WECHAT_ERRCODES, createWechatClient, describeWechatErrcode } from "../src/index.ts";
+import { WECHAT_API_ERRCODES, WECHAT_ERRCODES, createWechatClient, describeWechatErrcode } from "../src/index.ts";
 import type { WechatClient, WechatErrorKind } from "../src/index.ts";
 import { injectFault, mintLoginCode, resetMock, startMockWechat } from "../src/mock/index.ts";
 import type { MockWechat } from "../src/mock/index.ts";
@@ -290,5 +290,21 @@ describe("client configuration and the errcode table", () => {
     for (const errcode of [40013, 40125, 41002, 41004]) expect(describeWechatErrcode(errcode)?.kind).toBe("config");
     expect(describeWechatErrcode(12345)).toBeUndefined();
     expect(Object.keys(WECHAT_ERRCODES)).toHaveLength(10);
+  });
+
+  it("keeps one errcode table per API: the same errcode can mean different things", () => {
+    expect(describeWechatErrcode(40029, "code2Session")?.meaning).toBe("invalid code");
+    expect(describeWechatErrcode(40029, "getUserPhoneNumber")?.meaning).toBe("invalid phone code");
+    expect(describeWechatErrcode(40029, "getStableAccessToken")).toBeUndefined();
+    expect(describeWechatErrcode(40001)).toBeUndefined(); // code2Session takes no access_token
+    for (const api of ["getUserPhoneNumber", "checkSessionKey", "resetUserSessionKey"] as const) {
+      for (const errcode of [40001, 42001, 40014]) expect(describeWechatErrcode(errcode, api)?.kind).toBe("access_token_invalid");
+    }
+    expect(describeWechatErrcode(87009, "checkSessionKey")?.kind).toBe("session_key_invalid");
+    expect(describeWechatErrcode(87008, "resetUserSessionKey")?.kind).toBe("invalid_request");
+    expect(describeWechatErrcode(45009, "getStableAccessToken")?.kind).toBe("quota_exhausted");
+    expect(describeWechatErrcode(-1, "getStableAccessToken")?.kind).toBe("busy");
+    expect(describeWechatErrcode(40164, "getStableAccessToken")?.kind).toBe("config");
+    expect(Object.keys(WECHAT_API_ERRCODES).sort()).toEqual(["checkSessionKey", "code2Session", "getStableAccessToken", "getUserPhoneNumber", "resetUserSessionKey"]);
   });
 });

@@ -19,6 +19,11 @@ describe("expectNoLeak", () => {
     expect(() => expectNoLeak(error, ["unrelated-secret"])).toThrow();
   });
 
+  it("catches a URL carrying an access_token", () => {
+    const error = new WechatError({ kind: "network", message: "GET /wxa/checksession?access_token=abc" });
+    expect(() => expectNoLeak(error, ["unrelated-secret"])).toThrow();
+  });
+
   it("passes a clean error", () => {
     const error = new WechatError({ kind: "timeout", message: "WeChat code2Session did not answer" });
     expect(() => expectNoLeak(error, ["s3cr3t-value"])).not.toThrow();

@@ -6,6 +6,24 @@ import { expect } from "vitest";
 import { WechatError } from "../src/index.ts";
 
 export const CODE2SESSION_PATH = "/sns/jscode2session";
+export const STABLE_TOKEN_PATH = "/cgi-bin/stable_token";
+export const LEGACY_TOKEN_PATH = "/cgi-bin/token";
+export const PHONE_NUMBER_PATH = "/wxa/business/getuserphonenumber";
+export const CHECK_SESSION_PATH = "/wxa/checksession";
+export const RESET_SESSION_KEY_PATH = "/wxa/resetusersessionkey";
+
+/** Every path /mock/stats counts, at zero: WeChat routes and the counted control routes. */
+export const ZERO_STATS: Readonly<Record<string, number>> = {
+  [CODE2SESSION_PATH]: 0,
+  [STABLE_TOKEN_PATH]: 0,
+  [LEGACY_TOKEN_PATH]: 0,
+  [PHONE_NUMBER_PATH]: 0,
+  [CHECK_SESSION_PATH]: 0,
+  [RESET_SESSION_KEY_PATH]: 0,
+  "/mock/login": 0,
+  "/mock/phone": 0,
+  "/mock/encrypted-data": 0,
+};
 
 /** Awaits a promise that must reject with a WechatError, and returns that error. */
 export async function expectWechatError(promise: Promise<unknown>): Promise<WechatError> {
@@ -17,6 +35,18 @@ export async function expectWechatError(promise: Promise<unknown>): Promise<Wech
   }
   expect(settled, "the call should have rejected").toBeInstanceOf(WechatError);
   return settled as WechatError;
+}
+
+/** Runs a function that must throw a WechatError, and returns that error. */
+export function expectWechatErrorSync(run: () => unknown): WechatError {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, "the call should have thrown").toBeInstanceOf(WechatError);
+  return thrown as WechatError;
 }
 
 /** Every way an error typically ends up in a log or an HTTP answer. */
@@ -32,7 +62,8 @@ export function renderingsOf(error: unknown): string[] {
 
 /** Fails when any secret value (or a request URL) shows in any rendering of the error. */
 export function expectNoLeak(error: unknown, secretValues: string[]): void {
-  const forbidden = [...secretValues, "js_code=", `${CODE2SESSION_PATH}?`];
+  // Request URLs hold the secret, codes or the access_token: no rendering may quote one.
+  const forbidden = [...secretValues, "js_code=", "access_token=", `${CODE2SESSION_PATH}?`];
   for (const value of forbidden) {
     expect(value.length, "an empty secret would make this check meaningless").toBeGreaterThan(3);
     for (const rendering of renderingsOf(error)) {

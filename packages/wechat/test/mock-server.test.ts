@@ -10,7 +10,7 @@ import {
   startMockWechat,
 } from "../src/mock/index.ts";
 import type { MockWechat } from "../src/mock/index.ts";
-import { CODE2SESSION_PATH, NEVER_MINTED_CODE } from "./helpers.ts";
+import { CODE2SESSION_PATH, NEVER_MINTED_CODE, ZERO_STATS } from "./helpers.ts";
 
 let mock: MockWechat;
 
@@ -164,6 +164,31 @@ describe("POST /mock/login", () => {
   });
 });
 
+describe("POST /mock/phone, /mock/encrypted-data and /mock/clock validation", () => {
+  it("answer 400 to mistyped fields, with CORS like every /mock/* route", async () => {
+    for (const [path, body] of [
+      ["/mock/phone", '{"phoneNumber":"+8613800138000"}'],
+      ["/mock/phone", '{"countrycode":"86"}'],
+      ["/mock/encrypted-data", '{"openid":"o1"}'],
+      ["/mock/encrypted-data", '{"openid":"o1","data":[1]}'],
+      ["/mock/clock", '{"advanceMs":"1000"}'],
+      ["/mock/login", '{"rotateSessionKey":"no"}'],
+    ] as const) {
+      const answer = await postJson(path, body);
+      expect(answer.status, `${path} ${body}`).toBe(400);
+      expect(answer.headers.get("access-control-allow-origin")).toBe("*");
+    }
+  });
+
+  it("counts phone and encrypted-data mints in stats, not clock moves", async () => {
+    const { openid } = await mintLoginCode(mock.url);
+    await postJson("/mock/phone", "{}");
+    await postJson("/mock/encrypted-data", JSON.stringify({ openid, data: {} }));
+    await postJson("/mock/clock", '{"advanceMs":1}');
+    expect(await getMockStats(mock.url)).toEqual({ ...ZERO_STATS, "/mock/login": 1, "/mock/phone": 1, "/mock/encrypted-data": 1 });
+  });
+});
+
 describe("fault injection", () => {
   it("answers the next `count` calls with the fault, then behaves normally", async () => {
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, count: 2 });
@@ -190,6 +215,12 @@ describe("fault injection", () => {
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);
   });
 
+  it("applies to the new WeChat routes too", async () => {
+    await injectFault(mock.url, { path: "/cgi-bin/stable_token", errcode: -1 });
+    const response = await fetch(`${mock.url}/cgi-bin/stable_token`, { method: "POST", body: "{}" });
+    expect(JSON.parse(await response.text())).toMatchObject({ errcode: -1 });
+  });
+
   it("rejects faults that could never fire or are ambiguous", async () => {
     await expect(injectFault(mock.url, { path: "/sns/jscode2sesion", errcode: -1 })).rejects.toThrow(/No WeChat route at \/sns\/jscode2sesion/);
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH })).rejects.toThrow(/exactly one of/);
@@ -202,7 +233,7 @@ describe("fault injection", () => {
 
 describe("stats and reset", () => {
   it("counts WeChat calls (faulted ones included) and logins, not control calls", async () => {
-    expect(await getMockStats(mock.url)).toEqual({ [CODE2SESSION_PATH]: 0, "/mock/login": 0 });
+    expect(await getMockStats(mock.url)).toEqual(ZERO_STATS);
     const { code } = await mintLoginCode(mock.url);
     await mintLoginCode(mock.url);
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1 });
@@ -210,14 +241,14 @@ describe("stats and reset", () => {
     await jscode2session(validParams(code));
     await jscode2session({});
     await getMockStats(mock.url);
-    expect(await getMockStats(mock.url)).toEqual({ [CODE2SESSION_PATH]: 3, "/mock/login": 2 });
+    expect(await getMockStats(mock.url)).toEqual({ ...ZERO_STATS, [CODE2SESSION_PATH]: 3, "/mock/login": 2 });
   });
 
   it("reset forgets counts, faults and codes", async () => {
     const { code } = await mintLoginCode(mock.url);
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1 });
     await resetMock(mock.url);
-    expect(await getMockStats(mock.url)).toEqual({ [CODE2SESSION_PATH]: 0, "/mock/login": 0 });
+    expect(await getMockStats(mock.url)).toEqual(ZERO_STATS);
     // No fault any more, and the code is gone: 40029 rather than -1 or success.
     expect((await jscode2session(validParams(code))).body.errcode).toBe(40029);
   });

@@ -1,3 +1,4 @@
+import { bindPhone, bindPhoneInput } from "../services/phone.ts";
 import { publicUserSelect, toPublicUserJson } from "../services/users.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 import { updateProfileInput } from "./profile-input.ts";
@@ -21,4 +22,10 @@ export const userRouter = createTRPCRouter({
     });
     return toPublicUserJson(user);
   }),
+
+  /**
+   * Binds the phone number from `<button open-type="getPhoneNumber">`: `{ code }` (current) or
+   * `{ encryptedData, iv }` (legacy). Answers the updated profile.
+   */
+  bindPhone: protectedProcedure.input(bindPhoneInput).mutation(({ ctx, input }) => bindPhone(ctx, input)),
 });

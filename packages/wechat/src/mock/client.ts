@@ -5,17 +5,52 @@
 import type { z } from "zod";
 import {
   MOCK_ROUTE_PATHS,
+  encryptForUserResponseSchema,
   mintLoginCodeResponseSchema,
+  mintPhoneCodeResponseSchema,
+  mockClockSchema,
   mockErrorBodySchema,
   mockStatsSchema,
 } from "./protocol.ts";
-import type { MintLoginCodeRequest, MintLoginCodeResponse, MockFault, MockStats } from "./protocol.ts";
+import type {
+  EncryptForUserRequest,
+  EncryptForUserResponse,
+  MintLoginCodeRequest,
+  MintLoginCodeResponse,
+  MintPhoneCodeRequest,
+  MintPhoneCodeResponse,
+  MockClockState,
+  MockFault,
+  MockStats,
+} from "./protocol.ts";
 
 const MOCK_CLIENT_TIMEOUT_MS = 5000;
 
 /** What wx.login would give the mini-program: a fresh single-use code for `openid` (random when omitted). */
 export function mintLoginCode(mockUrl: string, options: MintLoginCodeRequest = {}): Promise<MintLoginCodeResponse> {
   return callMock(mockUrl, "POST", MOCK_ROUTE_PATHS.login, options, mintLoginCodeResponseSchema);
+}
+
+/** What the getPhoneNumber button would give: a single-use code for getuserphonenumber, and the number it will answer. */
+export function mintPhoneCode(mockUrl: string, options: MintPhoneCodeRequest = {}): Promise<MintPhoneCodeResponse> {
+  return callMock(mockUrl, "POST", MOCK_ROUTE_PATHS.phone, options, mintPhoneCodeResponseSchema);
+}
+
+/**
+ * What the legacy getPhoneNumber / getUserInfo button would give: `data` plus a watermark,
+ * encrypted with the user's current session_key (or `request.sessionKey`).
+ */
+export function encryptForUser(mockUrl: string, request: EncryptForUserRequest): Promise<EncryptForUserResponse> {
+  return callMock(mockUrl, "POST", MOCK_ROUTE_PATHS.encryptedData, request, encryptForUserResponseSchema);
+}
+
+/** Moves the mock's clock forward: code TTLs, token expiry and watermark timestamps follow. */
+export function advanceMockClock(mockUrl: string, advanceMs: number): Promise<MockClockState> {
+  return callMock(mockUrl, "POST", MOCK_ROUTE_PATHS.clock, { advanceMs }, mockClockSchema);
+}
+
+export function getMockClock(mockUrl: string): Promise<MockClockState> {
+  return callMock(mockUrl, "GET", MOCK_ROUTE_PATHS.clock, undefined, mockClockSchema);
 }
 
 /** Queues a fault for the next `fault.count` (default 1) calls of `fault.path`. */
@@ -31,7 +66,7 @@ export function getMockStats(mockUrl: string): Promise<MockStats> {
   return callMock(mockUrl, "GET", MOCK_ROUTE_PATHS.stats, undefined, mockStatsSchema);
 }
 
-/** Forgets users, codes, faults and call counts. */
+/** Forgets users, codes, tokens, faults and call counts, and puts the clock back. */
 export async function resetMock(mockUrl: string): Promise<void> {
   await callMock(mockUrl, "POST", MOCK_ROUTE_PATHS.reset, undefined, undefined);
 }

@@ -7,3 +7,14 @@ export const MOCK_DEFAULT_SECRET = "mock-secret-not-for-production";
 export const MOCK_DEFAULT_PORT = 3001;
 /** wx.login codes live 5 minutes at WeChat. */
 export const MOCK_DEFAULT_CODE_TTL_MS = 300_000;
+/** Access tokens live 7200 s at WeChat. */
+export const MOCK_ACCESS_TOKEN_TTL_MS = 7_200_000;
+/**
+ * A replaced token stays valid this long (legacy /cgi-bin/token), and stable_token issues the next
+ * token when the current one has this long left.
+ */
+export const MOCK_ACCESS_TOKEN_OVERLAP_MS = 300_000;
+/** stable_token force_refresh: at most this many a day (China time) ... */
+export const MOCK_FORCE_REFRESH_DAILY_LIMIT = 20;
+/** ... and a force_refresh sooner than this after the previous one does not refresh. */
+export const MOCK_FORCE_REFRESH_MIN_INTERVAL_MS = 30_000;

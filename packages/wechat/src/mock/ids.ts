@@ -33,3 +33,20 @@ export function randomRid(): string {
 export function randomReqId(): string {
   return `${randomAlphanumeric(10)}-${randomAlphanumeric(6)}`;
 }
+
+const ACCESS_TOKEN_BODY_LENGTH = 132;
+
+/** Like WeChat's "86_xxxx...": a small number, an underscore, then URL-safe characters. */
+export function randomAccessToken(): string {
+  return `${randomInt(70, 100)}_${randomBytes(ACCESS_TOKEN_BODY_LENGTH).toString("base64url").slice(0, ACCESS_TOKEN_BODY_LENGTH)}`;
+}
+
+/** getPhoneNumber button codes are 64 hex chars. */
+export function randomPhoneCode(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** "1380013" then 4 random digits: shaped like a mainland mobile number, obviously a test one. */
+export function randomMainlandPhoneNumber(): string {
+  return `1380013${String(randomInt(10_000)).padStart(4, "0")}`;
+}

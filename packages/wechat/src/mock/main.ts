@@ -29,6 +29,7 @@ console.log(`  appid ${appid}`);
 // The default secret is a public constant, so showing it helps; a custom one is not echoed.
 console.log(`  secret ${process.env.WX_MOCK_SECRET ? "from WX_MOCK_SECRET" : MOCK_DEFAULT_SECRET}`);
 console.log(`  mint a login code: curl -X POST ${mock.url}/mock/login -d '{}'`);
+console.log(`  mint a phone code: curl -X POST ${mock.url}/mock/phone -d '{}'`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

@@ -9,6 +9,9 @@ export const MOCK_ROUTE_PATHS = {
   faults: "/mock/faults",
   stats: "/mock/stats",
   reset: "/mock/reset",
+  phone: "/mock/phone",
+  encryptedData: "/mock/encrypted-data",
+  clock: "/mock/clock",
 } as const;
 
 /** Longest openid/unionid the mock accepts; real ones are 28 chars. */
@@ -18,6 +21,11 @@ const MAX_ID_LENGTH = 128;
 export const mintLoginCodeRequestSchema = z.strictObject({
   openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
   unionid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+  /**
+   * Default true: the code comes with a new session_key (the old one dies), as WeChat may do on any
+   * wx.login. false: the code is bound to the user's current key (a new user still gets one).
+   */
+  rotateSessionKey: z.boolean().optional(),
 });
 export type MintLoginCodeRequest = z.infer<typeof mintLoginCodeRequestSchema>;
 
@@ -45,7 +53,64 @@ export const mockFaultSchema = z
   });
 export type MockFault = z.infer<typeof mockFaultSchema>;
 
-/** Calls per path, e.g. { "/sns/jscode2session": 3, "/mock/login": 4 }. */
+export const mintPhoneCodeRequestSchema = z.strictObject({
+  /** The number without country code; default a random "1380013xxxx" (or the one remembered for `openid`). */
+  phoneNumber: z.string().regex(/^\d{5,20}$/, "digits only, without country code").optional(),
+  /** Default "86" (mainland China). */
+  countryCode: z.string().regex(/^\d{1,4}$/, "1 to 4 digits, without '+'").optional(),
+  /** Ties the number to a user: later codes for this openid default to the same number. */
+  openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+});
+export type MintPhoneCodeRequest = z.infer<typeof mintPhoneCodeRequestSchema>;
+
+/** `code` is what the getPhoneNumber button gives; the rest is what getuserphonenumber will answer. */
+export const mintPhoneCodeResponseSchema = z.object({
+  code: z.string().min(1),
+  phoneNumber: z.string().min(1),
+  purePhoneNumber: z.string().min(1),
+  countryCode: z.string().min(1),
+});
+export type MintPhoneCodeResponse = z.infer<typeof mintPhoneCodeResponseSchema>;
+
+export const encryptForUserRequestSchema = z.strictObject({
+  /** A user the mock knows (mint a login code first), unless `sessionKey` is given. */
+  openid: z.string().min(1).max(MAX_ID_LENGTH),
+  /** The plaintext fields, e.g. { phoneNumber, purePhoneNumber, countryCode } or a user profile. */
+  data: z.record(z.string(), z.unknown()),
+  /** Encrypt with this key instead of the user's current one (e.g. to play a stale key). */
+  sessionKey: z.string().min(1).optional(),
+  /** Overrides of the watermark the mock adds (default: the mock's appid, the mock clock's now). */
+  watermark: z.strictObject({ appid: z.string().optional(), timestamp: z.number().int().optional() }).optional(),
+});
+export type EncryptForUserRequest = z.infer<typeof encryptForUserRequestSchema>;
+
+/**
+ * What the legacy getPhoneNumber / getUserInfo button gives the mini-program: `encryptedData` and
+ * `iv`; plus `rawData` (the JSON of `data`, without watermark) and its `signature` (sha1 of rawData
+ * + session_key), as getUserInfo gives them.
+ */
+export const encryptForUserResponseSchema = z.object({
+  encryptedData: z.string().min(1),
+  iv: z.string().min(1),
+  rawData: z.string(),
+  signature: z.string().min(1),
+});
+export type EncryptForUserResponse = z.infer<typeof encryptForUserResponseSchema>;
+
+/** A year at most per call: enough for any lifetime the mock models, and catches seconds-vs-ms slips. */
+const MAX_CLOCK_ADVANCE_MS = 366 * 86_400_000;
+
+export const advanceClockRequestSchema = z.strictObject({
+  /** Forward only: moving back would revive expired codes and tokens. */
+  advanceMs: z.number().int().nonnegative().max(MAX_CLOCK_ADVANCE_MS),
+});
+export type AdvanceClockRequest = z.infer<typeof advanceClockRequestSchema>;
+
+/** The mock's now (epoch ms) and how far /mock/clock has moved it ahead of its base clock. */
+export const mockClockSchema = z.object({ now: z.number(), offsetMs: z.number() });
+export type MockClockState = z.infer<typeof mockClockSchema>;
+
+/** Calls per path, e.g. { "/sns/jscode2session": 3, "/cgi-bin/stable_token": 1, "/mock/login": 4 }. */
 export const mockStatsSchema = z.record(z.string(), z.number().int().nonnegative());
 export type MockStats = z.infer<typeof mockStatsSchema>;
 

@@ -5,6 +5,7 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { MockClock } from "./clock.ts";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_CODE_TTL_MS, MOCK_DEFAULT_SECRET } from "./defaults.ts";
 import { FaultQueue } from "./faults.ts";
 import { readJsonBody, sendJson, sendWechatAnswer } from "./http.ts";
@@ -26,7 +27,10 @@ export interface StartMockWechatOptions {
   secret?: string;
   /** Lifetime of login codes; default 5 minutes, as at WeChat. */
   codeTtlMs?: number;
-  /** Clock in ms, injectable so tests can expire codes without waiting. */
+  /**
+   * Base clock in ms, injectable so tests can expire codes and tokens without waiting. POST
+   * /mock/clock adds an offset on top of it (for tests in another process).
+   */
   now?: () => number;
 }
 
@@ -52,7 +56,8 @@ export async function startMockWechat(options: StartMockWechatOptions = {}): Pro
   const appid = options.appid ?? MOCK_DEFAULT_APPID;
   const secret = options.secret ?? MOCK_DEFAULT_SECRET;
   const codeTtlMs = options.codeTtlMs ?? MOCK_DEFAULT_CODE_TTL_MS;
-  const now = options.now ?? Date.now;
+  const clock = new MockClock(options.now ?? Date.now);
+  const now = clock.now;
   if (!appid || !secret) throw new Error("startMockWechat: appid and secret must be non-empty");
   if (!(codeTtlMs > 0)) throw new Error("startMockWechat: codeTtlMs must be positive");
 
@@ -61,6 +66,7 @@ export async function startMockWechat(options: StartMockWechatOptions = {}): Pro
     config: { appid, secret, codeTtlMs, now },
     state: new MockState(codeTtlMs, now),
     faults: new FaultQueue(),
+    clock,
     wechatPaths: [...wechatRoutes.keys()],
   };
 

@@ -1,13 +1,16 @@
 /**
  * What the mock WeChat remembers: users (their current session_key and unionid), login codes,
- * and call counts. In memory only; `reset()` forgets everything.
+ * access tokens, phone codes and call counts. In memory only; `reset()` forgets everything.
  *
- * Session keys rotate when a code is MINTED, as WeChat may rotate them on every wx.login. A code
- * redeems to the key that was current when it was minted, so redeeming an older code returns a key
- * that is no longer the user's valid one, like a real client that raced two wx.login calls.
- * `currentSessionKey` is the single valid key per user, kept for a future checksession route.
+ * Session keys rotate when a code is MINTED (unless the mint asks not to), as WeChat may rotate
+ * them on every wx.login. A code redeems to the key that was current when it was minted, so
+ * redeeming an older code returns a key that is no longer the user's valid one, like a real client
+ * that raced two wx.login calls. `currentSessionKey` is the single valid key per user: checksession,
+ * resetusersessionkey and the encrypted-data helper use it.
  */
+import { MockAccessTokens } from "./access-tokens.ts";
 import { randomLoginCode, randomOpenid, randomSessionKey } from "./ids.ts";
+import { MockPhoneCodes } from "./phone-codes.ts";
 
 interface MockUser {
   sessionKey: string;
@@ -31,22 +34,32 @@ export class MockState {
   // Insertion order is mint order, which lets pruning stop at the first live code.
   private readonly codes = new Map<string, LoginCode>();
   private readonly callCounts = new Map<string, number>();
+  readonly accessTokens: MockAccessTokens;
+  readonly phoneCodes: MockPhoneCodes;
 
   constructor(
     private readonly codeTtlMs: number,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.accessTokens = new MockAccessTokens(now);
+    this.phoneCodes = new MockPhoneCodes(codeTtlMs, now);
+  }
 
   /**
-   * Plays wx.login: rotates the user's session_key and returns a fresh code for it. A unionid, once
-   * given, stays attached to the openid until another one is given (or a reset).
+   * Plays wx.login: returns a fresh code for the user's session_key, rotating the key first unless
+   * `rotateSessionKey` is false (WeChat only MAY rotate it; a new user always gets a key). A unionid,
+   * once given, stays attached to the openid until another one is given (or a reset).
    */
-  mintLoginCode(request: { openid?: string | undefined; unionid?: string | undefined }): { code: string; openid: string } {
+  mintLoginCode(request: { openid?: string | undefined; unionid?: string | undefined; rotateSessionKey?: boolean | undefined }): {
+    code: string;
+    openid: string;
+  } {
     this.pruneExpiredCodes();
     const openid = request.openid ?? randomOpenid();
     const previous = this.users.get(openid);
+    const keepKey = request.rotateSessionKey === false && previous !== undefined;
     const user: MockUser = {
-      sessionKey: randomSessionKey(),
+      sessionKey: keepKey ? previous.sessionKey : randomSessionKey(),
       unionid: request.unionid ?? previous?.unionid,
     };
     this.users.set(openid, user);
@@ -73,6 +86,14 @@ export class MockState {
     return this.users.get(openid)?.sessionKey;
   }
 
+  /** resetusersessionkey: a new key for a known user; the old one dies. undefined for an unknown user. */
+  resetSessionKey(openid: string): string | undefined {
+    const user = this.users.get(openid);
+    if (user === undefined) return undefined;
+    user.sessionKey = randomSessionKey();
+    return user.sessionKey;
+  }
+
   countCall(path: string): void {
     this.callCounts.set(path, (this.callCounts.get(path) ?? 0) + 1);
   }
@@ -89,6 +110,8 @@ export class MockState {
     this.users.clear();
     this.codes.clear();
     this.callCounts.clear();
+    this.accessTokens.reset();
+    this.phoneCodes.reset();
   }
 
   private isExpired(entry: LoginCode): boolean {

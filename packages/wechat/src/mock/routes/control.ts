@@ -1,8 +1,20 @@
-/** The mock's own API under /mock/*: mint login codes, inject faults, read stats, reset. */
+/**
+ * The mock's own API under /mock/*: mint login and phone codes, encrypt user data, move the clock,
+ * inject faults, read stats, reset.
+ */
 import type { z } from "zod";
-import { MOCK_ROUTE_PATHS, mintLoginCodeRequestSchema, mockFaultSchema } from "../protocol.ts";
+import { encryptUserData, rawDataSignature } from "../../crypto.ts";
+import { isWechatError } from "../../errors.ts";
+import {
+  MOCK_ROUTE_PATHS,
+  advanceClockRequestSchema,
+  encryptForUserRequestSchema,
+  mintLoginCodeRequestSchema,
+  mintPhoneCodeRequestSchema,
+  mockFaultSchema,
+} from "../protocol.ts";
 import { MockRequestError } from "./types.ts";
-import type { ControlRoute } from "./types.ts";
+import type { ControlRoute, MockContext } from "./types.ts";
 
 const loginRoute: ControlRoute = {
   path: MOCK_ROUTE_PATHS.login,
@@ -14,6 +26,68 @@ const loginRoute: ControlRoute = {
     },
   },
 };
+
+/** Plays the getPhoneNumber button: a single-use code for getuserphonenumber. */
+const phoneRoute: ControlRoute = {
+  path: MOCK_ROUTE_PATHS.phone,
+  counted: true,
+  handlers: {
+    POST(body, { state }) {
+      const request = parseBody(mintPhoneCodeRequestSchema, body ?? {});
+      return { status: 200, body: state.phoneCodes.mint(request) };
+    },
+  },
+};
+
+/** Plays the legacy getPhoneNumber / getUserInfo button: data encrypted with the user's session_key. */
+const encryptedDataRoute: ControlRoute = {
+  path: MOCK_ROUTE_PATHS.encryptedData,
+  counted: true,
+  handlers: {
+    POST(body, { state, config }) {
+      const request = parseBody(encryptForUserRequestSchema, body);
+      const sessionKey = request.sessionKey ?? state.currentSessionKey(request.openid);
+      if (sessionKey === undefined) {
+        throw new MockRequestError(404, "unknown_user", `The mock knows no user ${request.openid}: mint a login code for it first, or pass sessionKey`);
+      }
+      // WeChat puts the watermark last, after the data's own fields.
+      const { watermark: _ignored, ...fields } = request.data;
+      const watermark = {
+        timestamp: request.watermark?.timestamp ?? Math.floor(config.now() / 1000),
+        appid: request.watermark?.appid ?? config.appid,
+      };
+      const rawData = JSON.stringify(fields);
+      let encrypted;
+      try {
+        encrypted = encryptUserData({ data: { ...fields, watermark }, sessionKey });
+      } catch (error) {
+        if (isWechatError(error)) throw new MockRequestError(400, "bad_request", error.message);
+        throw error;
+      }
+      return { status: 200, body: { ...encrypted, rawData, signature: rawDataSignature(rawData, sessionKey) } };
+    },
+  },
+};
+
+/** Moves the mock's clock forward, for tests in another process than the mock. */
+const clockRoute: ControlRoute = {
+  path: MOCK_ROUTE_PATHS.clock,
+  counted: false,
+  handlers: {
+    POST(body, context) {
+      const { advanceMs } = parseBody(advanceClockRequestSchema, body);
+      context.clock.advance(advanceMs);
+      return { status: 200, body: clockState(context) };
+    },
+    GET(_body, context) {
+      return { status: 200, body: clockState(context) };
+    },
+  },
+};
+
+function clockState({ clock }: MockContext): { now: number; offsetMs: number } {
+  return { now: clock.now(), offsetMs: clock.offset };
+}
 
 const faultsRoute: ControlRoute = {
   path: MOCK_ROUTE_PATHS.faults,
@@ -38,6 +112,9 @@ const faultsRoute: ControlRoute = {
 
 export const CONTROL_ROUTES: readonly ControlRoute[] = [
   loginRoute,
+  phoneRoute,
+  encryptedDataRoute,
+  clockRoute,
   faultsRoute,
   {
     path: MOCK_ROUTE_PATHS.stats,
@@ -52,9 +129,10 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
     path: MOCK_ROUTE_PATHS.reset,
     counted: false,
     handlers: {
-      POST(_body, { state, faults }) {
+      POST(_body, { state, faults, clock }) {
         state.reset();
         faults.clear();
+        clock.reset();
         return { status: 200, body: { reset: true } };
       },
     },

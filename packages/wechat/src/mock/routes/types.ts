@@ -1,3 +1,4 @@
+import type { MockClock } from "../clock.ts";
 import type { FaultQueue } from "../faults.ts";
 import type { MockState } from "../state.ts";
 
@@ -5,6 +6,7 @@ export interface MockConfig {
   appid: string;
   secret: string;
   codeTtlMs: number;
+  /** The mock's clock: the injected or real time plus the /mock/clock offset. */
   now: () => number;
 }
 
@@ -13,6 +15,7 @@ export interface MockContext {
   config: MockConfig;
   state: MockState;
   faults: FaultQueue;
+  clock: MockClock;
   /** Paths of all WeChat routes, for fault validation and stats. */
   wechatPaths: readonly string[];
 }

@@ -1,0 +1,139 @@
+import { decryptAndVerifyUserData, WechatError } from "@mp-auth/wechat";
+import { z } from "zod";
+import type { Context } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { wechatServiceError } from "./login.ts";
+import { publicUserSelect, toPublicUserJson } from "./users.ts";
+
+/** Legacy button data older than this is refused: it was produced for a tap minutes ago. */
+const ENCRYPTED_DATA_MAX_AGE_SECONDS = 5 * 60;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Either form the getPhoneNumber button gives:
+ * - `{ code }` (current): exchanged server-side with getuserphonenumber (needs an access_token);
+ * - `{ encryptedData, iv }` (legacy): decrypted with the session_key stored at login.
+ * encryptedData and iv are base64 and must travel in the JSON body: in a query string '+' turns to ' '.
+ */
+export const bindPhoneInput = z
+  .object({
+    code: z
+      .string({ error: "code must be a string (detail.code from the getPhoneNumber button)" })
+      .trim()
+      .min(1, "code is required")
+      .max(128, "code is too long for a phone number code")
+      .regex(/^[\x21-\x7e]+$/, "code contains characters a phone number code never has")
+      .optional(),
+    encryptedData: z
+      .string({ error: "encryptedData must be a string" })
+      .max(8192, "encryptedData is too long")
+      .regex(BASE64, "encryptedData must be base64 (was it sent in a query string, turning '+' into ' '?)")
+      .optional(),
+    iv: z
+      .string({ error: "iv must be a string" })
+      .regex(/^[A-Za-z0-9+/]{22}==$/, "iv must be base64 of 16 bytes (was '+' turned into ' '?)")
+      .optional(),
+  })
+  .strict()
+  .refine((input) => (input.code === undefined) !== (input.encryptedData === undefined && input.iv === undefined), {
+    message: "pass either { code } or { encryptedData, iv } from the getPhoneNumber button",
+  })
+  .refine((input) => input.code !== undefined || (input.encryptedData !== undefined && input.iv !== undefined), {
+    message: "encryptedData and iv go together",
+  });
+
+export type BindPhoneInput = z.infer<typeof bindPhoneInput>;
+
+interface VerifiedPhone {
+  phoneNumber: string;
+  countryCode: string;
+}
+
+/**
+ * Binds a WeChat-verified phone number to the caller. Policy when the number is already bound to
+ * another user of this app: the newest verified binding wins. WeChat has just verified that the
+ * number belongs to the caller now (numbers get recycled by carriers), so it moves to the caller
+ * and is cleared from the previous user, in one transaction, and the move is logged with user ids.
+ */
+export async function bindPhone(ctx: Context & { user: { id: string } }, input: BindPhoneInput) {
+  const { deps } = ctx;
+  const account = await deps.db.user.findUniqueOrThrow({
+    where: { id: ctx.user.id },
+    select: { openid: true, sessionKeyCiphertext: true },
+  });
+  const phone = input.code !== undefined
+    ? await phoneFromCode(ctx, input.code, account.openid)
+    : await phoneFromEncryptedData(ctx, { encryptedData: input.encryptedData!, iv: input.iv! }, account);
+
+  const now = ctx.now();
+  const user = await deps.db.$transaction(async (tx) => {
+    const previous = await tx.user.updateMany({
+      where: { appid: deps.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } },
+      data: { phoneNumber: null, phoneCountryCode: null, phoneBoundAt: null },
+    });
+    if (previous.count > 0) deps.logger.info({ userId: ctx.user.id }, "phone number moved to this user from another user");
+    return tx.user.update({
+      where: { id: ctx.user.id },
+      data: { phoneNumber: phone.phoneNumber, phoneCountryCode: phone.countryCode, phoneBoundAt: now },
+      select: publicUserSelect,
+    });
+  });
+  return toPublicUserJson(user);
+}
+
+async function phoneFromCode(ctx: Context, code: string, openid: string): Promise<VerifiedPhone> {
+  try {
+    const info = await ctx.deps.wechatServer.getUserPhoneNumber({ code, openid });
+    if (info.watermark.appid !== ctx.deps.appid) throw new ApiError("ENCRYPTED_DATA_INVALID");
+    return { phoneNumber: info.phoneNumber, countryCode: info.countryCode };
+  } catch (error) {
+    if (!(error instanceof WechatError)) throw error;
+    ctx.deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "getuserphonenumber refused");
+    if (error.kind === "invalid_code") throw new ApiError("PHONE_CODE_INVALID");
+    throw wechatServiceError(error);
+  }
+}
+
+async function phoneFromEncryptedData(
+  ctx: Context,
+  data: { encryptedData: string; iv: string },
+  account: { openid: string; sessionKeyCiphertext: string | null },
+): Promise<VerifiedPhone> {
+  const { deps } = ctx;
+  if (!account.sessionKeyCiphertext) throw new ApiError("SESSION_KEY_STALE");
+  const sessionKey = deps.sessionKeyCipher.decrypt(account.sessionKeyCiphertext);
+  let decrypted: Record<string, unknown>;
+  try {
+    decrypted = decryptAndVerifyUserData({
+      ...data,
+      sessionKey,
+      appid: deps.appid,
+      maxAgeSeconds: ENCRYPTED_DATA_MAX_AGE_SECONDS,
+      now: () => ctx.now().getTime(),
+    });
+  } catch (error) {
+    if (!(error instanceof WechatError)) throw error;
+    if (error.kind === "watermark_invalid") throw new ApiError("ENCRYPTED_DATA_INVALID");
+    // Undecryptable: either WeChat rotated the session_key (a fresh login fixes it) or the data was
+    // corrupted in transit (it will never decrypt). checksession tells which.
+    throw (await isSessionKeyCurrent(ctx, account.openid, sessionKey))
+      ? new ApiError("ENCRYPTED_DATA_INVALID", { message: "The encrypted data does not decrypt (corrupted in transit?): tap the button again." })
+      : new ApiError("SESSION_KEY_STALE");
+  }
+  const phoneNumber = decrypted.phoneNumber;
+  const countryCode = decrypted.countryCode;
+  if (typeof phoneNumber !== "string" || !phoneNumber) {
+    throw new ApiError("ENCRYPTED_DATA_INVALID", { message: "The encrypted data holds no phone number." });
+  }
+  return { phoneNumber, countryCode: typeof countryCode === "string" ? countryCode : String(countryCode ?? "") };
+}
+
+/** False when WeChat says the key is stale, or cannot say: a relogin is the safe way out either way. */
+async function isSessionKeyCurrent(ctx: Context, openid: string, sessionKey: string): Promise<boolean> {
+  try {
+    return await ctx.deps.wechatServer.checkSessionKey({ openid, sessionKey });
+  } catch (error) {
+    ctx.deps.logger.warn({ wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" }, "checksession failed");
+    return false;
+  }
+}

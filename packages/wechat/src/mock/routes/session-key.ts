@@ -1,0 +1,45 @@
+/**
+ * GET /wxa/checksession and GET /wxa/resetusersessionkey, both with
+ * `access_token, openid, signature, sig_method=hmac_sha256`. The signature is checked against the
+ * user's CURRENT session_key: a key replaced by a rotating wx.login or a reset gives 87009.
+ */
+import { sessionKeySignature } from "../../crypto.ts";
+import { wechatErrorAnswer } from "../wechat-errors.ts";
+import { refuseBadAccessToken } from "./access-token-check.ts";
+import type { MockContext, WechatAnswer, WechatRoute } from "./types.ts";
+
+/** The user's openid when the request is signed with their current key, else WeChat's refusal. */
+function checkSignedRequest(query: URLSearchParams, context: MockContext): { openid: string } | { refusal: WechatAnswer } {
+  const tokenRefusal = refuseBadAccessToken(query, context);
+  if (tokenRefusal !== undefined) return { refusal: tokenRefusal };
+  // WeChat documents 87008 for resetusersessionkey; the mock answers it for checksession too.
+  if (query.get("sig_method") !== "hmac_sha256") return { refusal: wechatErrorAnswer(87008) };
+  const openid = query.get("openid");
+  const currentKey = openid ? context.state.currentSessionKey(openid) : undefined;
+  if (!openid || currentKey === undefined) return { refusal: wechatErrorAnswer(40003) };
+  if (query.get("signature") !== sessionKeySignature(currentKey)) return { refusal: wechatErrorAnswer(87009) };
+  return { openid };
+}
+
+export const checkSessionRoute: WechatRoute = {
+  path: "/wxa/checksession",
+  method: "GET",
+  handle({ query }, context) {
+    const checked = checkSignedRequest(query, context);
+    if ("refusal" in checked) return checked.refusal;
+    return { errcode: 0, errmsg: "ok" };
+  },
+};
+
+export const resetSessionKeyRoute: WechatRoute = {
+  path: "/wxa/resetusersessionkey",
+  method: "GET",
+  handle({ query }, context) {
+    const checked = checkSignedRequest(query, context);
+    if ("refusal" in checked) return checked.refusal;
+    const sessionKey = context.state.resetSessionKey(checked.openid);
+    // checkSignedRequest found the user, so the reset cannot miss it.
+    if (sessionKey === undefined) return wechatErrorAnswer(40003);
+    return { errcode: 0, errmsg: "ok", openid: checked.openid, session_key: sessionKey };
+  },
+};
