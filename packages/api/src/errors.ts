@@ -129,7 +129,7 @@ export const ERROR_TAXONOMY = {
   ENCRYPTED_DATA_INVALID: {
     code: "BAD_REQUEST",
     action: "show",
-    source: "decrypted data for another appid, or a stale watermark",
+    source: "data for another appid, a stale watermark, or data corrupted in transit (checksession says our key is current)",
     message: "The encrypted data is not for this app or is too old: tap the button again.",
   },
   NOT_FOUND: {
