@@ -5,6 +5,7 @@ import { taroLoginCodeSource, type CodeSource } from './code-source.ts';
 import { createSessionManager, DEFAULT_LOGIN_PATH, type SessionManager } from './session.ts';
 import { sessionLink, type SessionLostEvent } from './session-link.ts';
 import type { TaroLike } from './taro-like.ts';
+import type { RetryOptions } from './taxonomy.ts';
 import { taroRequestLink } from './taro-request-link.ts';
 
 export interface MiniappClientOptions {
@@ -18,6 +19,18 @@ export interface MiniappClientOptions {
   storageKey?: string;
   /** Called when a session cannot be restored silently. */
   onSessionLost?: (event: SessionLostEvent) => void;
+  /**
+   * Called once when auth.login answers action `block` (WeChat's 40226): automatic logins stop
+   * until `session.login()` is called (e.g. from a button on the blocked screen).
+   */
+  onBlocked?: (error: unknown) => void;
+  /**
+   * Backoff for action `retry`, used by auth.login (same code again) and by queries. Default 2
+   * retries, 500 ms then 1500 ms, `retryAfterSeconds` up to 10 s. `{ retries: 0 }` turns it off.
+   */
+  retry?: RetryOptions;
+  /** Also retry mutations on action `retry` (see SessionLinkOptions.retryMutations). Default false. */
+  retryMutations?: boolean;
   /** Per-request timeout in milliseconds. Default 20 000. */
   timeoutMs?: number;
   /** Extra headers for every request (never an Authorization header: the session sets it). */
@@ -41,7 +54,7 @@ export interface MiniappClientOptions {
 /** The session controls an app needs. */
 export type MiniappSession = Pick<
   SessionManager,
-  'ensureSession' | 'login' | 'logout' | 'getToken' | 'getSession' | 'clear'
+  'ensureSession' | 'login' | 'logout' | 'getToken' | 'getSession' | 'clear' | 'isBlocked'
 >;
 
 export interface MiniappClient<TRouter extends AnyRouter> {
@@ -68,11 +81,7 @@ export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappC
   // is only read when a request is sent, after it has been created below.
   let session: SessionManager | undefined;
   const transport = taroRequestLink<TRouter>({
-    url: options.url,
-    taro: options.taro,
-    timeoutMs: options.timeoutMs,
-    maxConcurrentRequests: options.maxConcurrentRequests,
-    maxURLLength: options.maxURLLength,
+    ...options,
     headers: ({ opList }) => ({
       ...(typeof extraHeaders === 'function' ? extraHeaders() : extraHeaders),
       ...session?.authorizationHeaders(opList),
@@ -80,28 +89,18 @@ export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappC
   });
 
   const sessionCalls = createTRPCUntypedClient<TRouter>({ links: [transport] });
+  // The options of the session manager and of sessionLink have the same names as these.
   const manager = createSessionManager({
-    taro: options.taro,
+    ...options,
     codeSource: options.codeSource ?? taroLoginCodeSource(options.taro),
     exchangeCode: (code) => sessionCalls.mutation(loginPath, { code }),
     revokeSession: () => sessionCalls.mutation(logoutPath),
     loginPath,
-    storageKey: options.storageKey,
-    expiryMarginMs: options.expiryMarginMs,
-    checkSession: options.checkSession,
-    reloginCooldownMs: options.reloginCooldownMs,
   });
   session = manager;
 
   const client = createTRPCClient<TRouter>({
-    links: [
-      sessionLink<TRouter>({
-        session: manager,
-        reloginReasons: options.reloginReasons,
-        onSessionLost: options.onSessionLost,
-      }),
-      transport,
-    ],
+    links: [sessionLink<TRouter>({ ...options, session: manager }), transport],
   });
 
   return { client, session: manager };

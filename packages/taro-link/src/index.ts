@@ -35,6 +35,13 @@ export {
   type TaroResponse,
 } from './taro-fetch.ts';
 export { TaroRequestError, type TaroRequestErrorKind } from './taro-request-error.ts';
+export {
+  describeError,
+  retryDelay,
+  type ClientAction,
+  type ErrorDescription,
+  type RetryOptions,
+} from './taxonomy.ts';
 export { taroLoginCodeSource, type CodeSource } from './code-source.ts';
 export {
   installAbortControllerPolyfill,

@@ -3,11 +3,12 @@ import { observable, type Unsubscribable } from '@trpc/server/observable';
 import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
 import { AUTH_ATTEMPT_CONTEXT_KEY, type AuthAttempt, type SessionManager } from './session.ts';
 import { TaroRequestError } from './taro-request-error.ts';
+import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from './taxonomy.ts';
 
 /**
- * The `error.data.reason` values of an UNAUTHORIZED error that a new login fixes. Extend it when
- * the server adds one (e.g. "SESSION_KEY_STALE": WeChat rotated the session_key, and a login with
- * a fresh code fixes that too).
+ * The `error.data.reason` values of an UNAUTHORIZED error that a new login fixes, for servers
+ * that do not send `data.action` (an UNAUTHORIZED with action "relogin" triggers it anyway).
+ * "SESSION_KEY_STALE": WeChat rotated the user's session_key; a login with a fresh code fixes it.
  */
 export const DEFAULT_RELOGIN_REASONS: readonly string[] = [
   'NO_TOKEN',
@@ -15,6 +16,7 @@ export const DEFAULT_RELOGIN_REASONS: readonly string[] = [
   'UNKNOWN_TOKEN',
   'EXPIRED',
   'REVOKED',
+  'SESSION_KEY_STALE',
 ];
 
 export interface SessionLostEvent {
@@ -38,23 +40,38 @@ export interface SessionLinkOptions {
   /**
    * Called when a session cannot be restored silently, e.g. to show a login prompt. Fired once per
    * login round, not once per failing call. The calls themselves still fail with their own error.
+   * Not fired when the login was blocked (the session's onBlocked is).
    */
   onSessionLost?: (event: SessionLostEvent) => void;
+  /**
+   * Backoff for calls failing with action `retry` (WX_BUSY, INTERNAL_SERVER_ERROR..., a network
+   * failure or timeout). Default 2 retries, 500 ms then 1500 ms, `retryAfterSeconds` up to 10 s.
+   * `{ retries: 0 }` turns it off.
+   */
+  retry?: RetryOptions;
+  /**
+   * Also retry mutations on action `retry`. Default false: a mutation that failed that way (a
+   * timeout, a 500 after a partial write) may have taken effect, and sending it again could apply
+   * it twice; only the app knows whether it is idempotent. Queries are always retried.
+   */
+  retryMutations?: boolean;
 }
 
-/** Whether `error` is an UNAUTHORIZED tRPC error with one of `reasons` as `data.reason`. */
+/**
+ * Whether `error` is an UNAUTHORIZED tRPC error a new login fixes: `data.action` is "relogin" or
+ * `data.reason` is one of `reasons`.
+ */
 export function isSessionError(error: unknown, reasons: readonly string[] = DEFAULT_RELOGIN_REASONS): boolean {
-  const data = error !== null && typeof error === 'object' ? (error as { data?: unknown }).data : undefined;
-  if (data === null || typeof data !== 'object') return false;
-  const { code, reason } = data as { code?: unknown; reason?: unknown };
-  return code === 'UNAUTHORIZED' && typeof reason === 'string' && reasons.indexOf(reason) >= 0;
+  const { code, reason, action } = describeError(error);
+  return code === 'UNAUTHORIZED' && (action === 'relogin' || (reason !== undefined && reasons.indexOf(reason) >= 0));
 }
 
 /**
  * Keeps calls working across lost sessions. A call refused for a session reason waits for ONE
  * relogin shared by every call refused meanwhile, then is sent once more; if that fails too, its
  * error surfaces and onSessionLost fires. Calls made while a login is in flight wait for it
- * before going out. The login procedure itself and subscriptions pass straight through.
+ * before going out. A query failing with action `retry` is sent again after a backoff (mutations
+ * only with `retryMutations`). The login procedure itself and subscriptions pass straight through.
  *
  * Put it before the terminating link, whose header function must be the session's
  * `authorizationHeaders` (createMiniappClient wires both).
@@ -62,20 +79,14 @@ export function isSessionError(error: unknown, reasons: readonly string[] = DEFA
 export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptions): TRPCLink<TRouter> {
   const { session, onSessionLost } = options;
   const reasons = options.reloginReasons ?? DEFAULT_RELOGIN_REASONS;
+  const sleep = sleeper(options.retry);
   let lastReportedGeneration = -1;
 
   const reportSessionLost = (event: SessionLostEvent) => {
     const generation = session.loginGeneration();
     if (generation === lastReportedGeneration) return;
     lastReportedGeneration = generation;
-    try {
-      onSessionLost?.(event);
-    } catch (error) {
-      // The app's callback must not keep the call from settling; its error still surfaces.
-      setTimeout(() => {
-        throw error;
-      }, 0);
-    }
+    callSafely(onSessionLost, event);
   };
 
   return () =>
@@ -86,15 +97,15 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
         let inner: Unsubscribable | null = null;
         let waiting = false;
         let closed = false;
+        let failures = 0;
         const signal = op.signal;
+        const mayRetry = op.type === 'query' || options.retryMutations;
 
         const onAbort = () => {
-          // While the call waits, no request is out to be aborted: end the call here.
+          // While the call waits (for a session or a retry), no request is out to be aborted: end the call here.
           if (!waiting || closed) return;
           closed = true;
-          observer.error(
-            TRPCClientError.from(new TaroRequestError('aborted', `Aborted while waiting for a session: ${op.path}`)),
-          );
+          observer.error(TRPCClientError.from(new TaroRequestError('aborted', `Aborted while waiting: ${op.path}`)));
         };
         signal?.addEventListener('abort', onAbort);
 
@@ -117,15 +128,20 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
           );
         };
 
-        const send = (isRetry: boolean) => {
+        // `relogged`: sent again after a relogin, which happens once per call.
+        const send = (relogged: boolean) => {
           const attempt: AuthAttempt = { token: session.getToken() };
           inner = next({ ...op, context: { ...op.context, [AUTH_ATTEMPT_CONTEXT_KEY]: attempt } }).subscribe({
             next: (envelope) => observer.next(envelope),
             complete: () => observer.complete(),
             error: (error) => {
-              if (!isSessionError(error, reasons)) {
+              const delay = mayRetry ? retryDelay(error, failures, options.retry) : -1;
+              if (delay >= 0) {
+                failures++;
+                waitFor(() => sleep(delay), () => send(relogged), () => send(relogged));
+              } else if (!isSessionError(error, reasons)) {
                 observer.error(error);
-              } else if (isRetry) {
+              } else if (relogged) {
                 session.clearIfCurrent(attempt.token);
                 reportSessionLost({ reason: 'retry-rejected', error, path: op.path });
                 observer.error(error);
@@ -134,8 +150,10 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
                   () => session.relogin(attempt.token),
                   () => send(true),
                   (loginError) => {
-                    reportSessionLost({ reason: 'relogin-failed', error: loginError, path: op.path });
-                    observer.error(error);
+                    // Blocked: the call fails with the block error (its action tells the UI why).
+                    const blocked = describeError(loginError).action === 'block';
+                    if (!blocked) reportSessionLost({ reason: 'relogin-failed', error: loginError, path: op.path });
+                    observer.error(blocked ? TRPCClientError.from(loginError as Error) : error);
                   },
                 );
               }

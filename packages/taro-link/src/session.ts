@@ -1,6 +1,7 @@
 import type { Operation } from '@trpc/client';
 import type { CodeSource } from './code-source.ts';
 import { ignoreReturnedRejection, type TaroLike } from './taro-like.ts';
+import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from './taxonomy.ts';
 
 /** What is kept in storage, under one key. */
 export interface StoredSession {
@@ -49,11 +50,24 @@ export interface SessionManagerOptions {
    * After a failed relogin, calls refused within this many milliseconds fail with the same error
    * instead of starting another login: when the network is down, a trickle of refused calls
    * must not turn into a burst of Taro.login calls (WeChat allows only a few per second).
-   * Explicit login()/ensureSession() calls are never held back. Default 2000.
+   * Explicit login()/ensureSession() calls are never held back by it (ensureSession is while
+   * blocked, see onBlocked). Default 2000.
    */
   reloginCooldownMs?: number;
   /** Whether ensureSession asks `Taro.checkSession` before reusing a token (when the platform has it). Default true. */
   checkSession?: boolean;
+  /**
+   * Backoff for an auth.login answered with action `retry` (WX_BUSY, LOGIN_RATE_LIMITED...) or
+   * failing on the network / by timeout: the SAME code is sent again (auth.login is idempotent for
+   * a code's life). Default 2 retries, 500 ms then 1500 ms, `retryAfterSeconds` up to 10 s.
+   */
+  retry?: RetryOptions;
+  /**
+   * Called when auth.login answers action `block` (WX_USER_BLOCKED: WeChat's 40226, a high-risk
+   * user). From then on nothing logs in automatically: every login the session would start fails
+   * at once with that error, until the app calls `login()` itself (a user action).
+   */
+  onBlocked?: (error: unknown) => void;
   /** The clock, for tests. */
   now?: () => number;
 }
@@ -65,11 +79,17 @@ export interface SessionManager {
   getSession(): StoredSession | null;
   /**
    * At app launch: reuses a stored token that is not near its expiry while `Taro.checkSession`
-   * succeeds (no network); otherwise logs in. Concurrent calls share one run.
+   * succeeds (no network); otherwise logs in (or, while blocked, fails at once with the block
+   * error). Concurrent calls share one run.
    */
   ensureSession(): Promise<StoredSession>;
-  /** Gets a code and calls auth.login. Concurrent calls share one in-flight login. */
+  /**
+   * Gets a code and calls auth.login. Concurrent calls share one in-flight login. Being an explicit
+   * (user) action, it also ends a blocked state and tries again.
+   */
   login(): Promise<StoredSession>;
+  /** Whether auth.login answered `block`: automatic logins are off until `login()` is called. */
+  isBlocked(): boolean;
   /** Calls auth.logout, then clears the stored session even if that call failed. */
   logout(): Promise<LogoutResult>;
   /** Forgets the stored session, without telling the server. */
@@ -90,13 +110,19 @@ export interface SessionManager {
 }
 
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
-  const { taro, codeSource, exchangeCode, revokeSession } = options;
-  const storageKey = options.storageKey ?? DEFAULT_STORAGE_KEY;
-  const loginPath = options.loginPath ?? DEFAULT_LOGIN_PATH;
-  const expiryMarginMs = options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
-  const shouldCheckWechatSession = options.checkSession ?? true;
-  const now = options.now ?? (() => Date.now());
-  const reloginCooldownMs = options.reloginCooldownMs ?? DEFAULT_RELOGIN_COOLDOWN_MS;
+  const {
+    taro,
+    codeSource,
+    exchangeCode,
+    revokeSession,
+    storageKey = DEFAULT_STORAGE_KEY,
+    loginPath = DEFAULT_LOGIN_PATH,
+    expiryMarginMs = DEFAULT_EXPIRY_MARGIN_MS,
+    checkSession: shouldCheckWechatSession = true,
+    now = () => Date.now(),
+    reloginCooldownMs = DEFAULT_RELOGIN_COOLDOWN_MS,
+  } = options;
+  const sleep = sleeper(options.retry);
 
   let loginInFlight: Promise<StoredSession> | null = null;
   let ensureInFlight: Promise<StoredSession> | null = null;
@@ -104,6 +130,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   // Bumped by logout/clear, so a login that was in flight cannot store a session afterwards.
   let clearEpoch = 0;
   let lastReloginFailure: { at: number; error: unknown } | null = null;
+  // Set when auth.login answers `block`: the error every automatic login then fails with.
+  let blockedBy: { error: unknown } | null = null;
 
   function readStored(): StoredSession | null {
     let raw: unknown;
@@ -134,15 +162,41 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     return true;
   }
 
-  function login(): Promise<StoredSession> {
+  /** Logs in, unless blocked. Concurrent calls share one in-flight login. */
+  function startLogin(): Promise<StoredSession> {
     if (loginInFlight) return loginInFlight;
+    if (blockedBy) return Promise.reject(blockedBy.error);
     generation++;
     const epochAtStart = clearEpoch;
     const attempt = (async () => {
-      const code = await codeSource();
-      const session = toStoredSession(await exchangeCode(code));
+      let code = await codeSource();
+      let answer: unknown;
+      for (let failures = 0, newCodes = 1; ; ) {
+        try {
+          answer = await exchangeCode(code);
+          break;
+        } catch (error) {
+          const delay = retryDelay(error, failures, options.retry);
+          const { action } = describeError(error);
+          if (delay >= 0) {
+            failures++;
+            await sleep(delay);
+          } else if (action === 'relogin' && newCodes-- > 0) {
+            // WX_CODE_INVALID / WX_CODE_USED: this code is bad, a new one may not be.
+            code = await codeSource();
+          } else {
+            if (action === 'block') {
+              blockedBy = { error };
+              callSafely(options.onBlocked, error);
+            }
+            throw error;
+          }
+          if (clearEpoch !== epochAtStart) throw loggedOut();
+        }
+      }
+      const session = toStoredSession(answer);
       if (!session) throw new Error(`${loginPath} answered without a token and expiresAt`);
-      if (clearEpoch !== epochAtStart) throw new Error('Logged out while logging in');
+      if (clearEpoch !== epochAtStart) throw loggedOut();
       taro.setStorageSync(storageKey, session);
       lastReloginFailure = null;
       return session;
@@ -175,7 +229,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
       const stored = readStored();
       const usable = stored !== null && Date.parse(stored.expiresAt) - expiryMarginMs > now();
       if (usable && (await wechatSessionAlive()) && getToken() === stored.token) return stored;
-      return login();
+      return startLogin();
     })();
     ensureInFlight = run;
     const done = () => {
@@ -192,7 +246,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     clearIfCurrent(failedToken);
     if (lastReloginFailure && now() - lastReloginFailure.at < reloginCooldownMs) throw lastReloginFailure.error;
     try {
-      return (await login()).token;
+      return (await startLogin()).token;
     } catch (error) {
       lastReloginFailure = { at: now(), error };
       throw error;
@@ -219,7 +273,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     getToken,
     getSession: readStored,
     ensureSession,
-    login,
+    login() {
+      blockedBy = null;
+      return startLogin();
+    },
+    isBlocked: () => blockedBy !== null,
     logout,
     clear() {
       clearEpoch++;
@@ -240,6 +298,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     },
   };
 }
+
+const loggedOut = () => new Error('Logged out while logging in');
 
 function isAuthAttempt(value: unknown): value is AuthAttempt {
   return value !== null && typeof value === 'object' && 'token' in value;

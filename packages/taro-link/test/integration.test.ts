@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AppRouter } from '@mp-auth/api';
 import { startServer } from '@mp-auth/server';
-import { getMockStats, mintLoginCode } from '@mp-auth/wechat/mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { clearFaults, getMockStats, injectFault, mintLoginCode } from '@mp-auth/wechat/mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMiniappClient } from '../src/create-miniapp-client.ts';
+import { describeError } from '../src/taxonomy.ts';
 import type { CodeSource } from '../src/code-source.ts';
 import type { SessionLostEvent } from '../src/session-link.ts';
 import { DEFAULT_STORAGE_KEY, type StoredSession } from '../src/session.ts';
@@ -45,10 +46,10 @@ afterAll(async () => {
 });
 
 /** Mints codes at the mock WeChat, as an H5 / development build would. */
-function mockCodeSource(counter: { codes: number }): CodeSource {
+function mockCodeSource(counter: { codes: number }, openid = OPENID): CodeSource {
   return async () => {
     counter.codes++;
-    return (await mintLoginCode(mockUrl, { openid: OPENID })).code;
+    return (await mintLoginCode(mockUrl, { openid })).code;
   };
 }
 
@@ -169,5 +170,86 @@ describe('the link against the real server and mock WeChat', () => {
     expect(error).toMatchObject({ name: 'TRPCClientError', data: { code: 'BAD_REQUEST', httpStatus: 400 } });
     expect(app.counter.codes).toBe(0);
     expect(app.taro.sent).toHaveLength(1);
+  });
+});
+
+describe('the server taxonomy, end to end (mock WeChat faults)', () => {
+  const openid = 'o-integration-taxonomy';
+
+  /** A fresh launch with no stored session; its backoff waits are recorded and shortened. */
+  function launchFresh() {
+    const taro = new NodeHttpTaro(new Map());
+    const counter = { codes: 0 };
+    const delays: number[] = [];
+    const onBlocked = vi.fn<(error: unknown) => void>();
+    const onSessionLost = vi.fn<(event: SessionLostEvent) => void>();
+    const app = createMiniappClient<AppRouter>({
+      url: server.trpcUrl,
+      taro,
+      codeSource: mockCodeSource(counter, openid),
+      onBlocked,
+      onSessionLost,
+      retry: {
+        sleep: (ms) => {
+          delays.push(ms);
+          return new Promise((resolve) => setTimeout(resolve, 10));
+        },
+      },
+    });
+    return { ...app, taro, counter, delays, onBlocked, onSessionLost };
+  }
+
+  afterEach(async () => {
+    await clearFaults(mockUrl);
+  });
+
+  it('WeChat busy (-1) on the first code2Session at first launch: auth.login is retried with the same code and succeeds', async () => {
+    await injectFault(mockUrl, { path: '/sns/jscode2session', errcode: -1 });
+    const before = await code2SessionCalls();
+    const app = launchFresh();
+
+    const session = await app.session.ensureSession();
+
+    expect(session.token).toMatch(/\S{20,}/);
+    expect(app.counter.codes).toBe(1);
+    expect(app.delays).toEqual([500]);
+    expect(app.taro.sent).toEqual(['POST /trpc/auth.login?batch=1', 'POST /trpc/auth.login?batch=1']);
+    expect(await code2SessionCalls()).toBe(before + 2);
+    await expect(app.client.user.me.query()).resolves.toMatchObject({ id: expect.any(String) });
+    expect(app.onBlocked).not.toHaveBeenCalled();
+  });
+
+  it('WeChat 40226 (high-risk user): blocked, onBlocked fired, no more jscode2session for later calls', async () => {
+    await injectFault(mockUrl, { path: '/sns/jscode2session', errcode: 40226 });
+    const before = await code2SessionCalls();
+    const app = launchFresh();
+
+    const error = await app.session.ensureSession().catch((caught: unknown) => caught);
+
+    expect(error).toMatchObject({
+      name: 'TRPCClientError',
+      data: { code: 'FORBIDDEN', reason: 'WX_USER_BLOCKED', action: 'block', retryable: false },
+    });
+    expect(describeError(error)).toMatchObject({ action: 'block', reason: 'WX_USER_BLOCKED' });
+    expect(app.session.isBlocked()).toBe(true);
+    expect(app.onBlocked).toHaveBeenCalledTimes(1);
+    expect(app.session.getToken()).toBeNull();
+    expect(await code2SessionCalls()).toBe(before + 1);
+
+    for (let i = 0; i < 10; i++) {
+      await expect(app.client.user.me.query()).rejects.toBe(error);
+    }
+    await expect(app.session.ensureSession()).rejects.toBe(error);
+    expect(await code2SessionCalls()).toBe(before + 1);
+    expect(app.counter.codes).toBe(1);
+    expect(app.taro.sent.filter((line) => line.startsWith('POST /trpc/auth.login'))).toHaveLength(1);
+    expect(app.onBlocked).toHaveBeenCalledTimes(1);
+    expect(app.onSessionLost).not.toHaveBeenCalled();
+
+    // The user taps "try again" on the blocked screen (the fault is gone: WeChat lets them in).
+    await expect(app.session.login()).resolves.toMatchObject({ token: expect.any(String) });
+    expect(app.session.isBlocked()).toBe(false);
+    await expect(app.client.user.me.query()).resolves.toMatchObject({ id: expect.any(String) });
+    expect(await code2SessionCalls()).toBe(before + 2);
   });
 });

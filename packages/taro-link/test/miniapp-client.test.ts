@@ -37,9 +37,22 @@ function setup() {
   const server = new FakeAuthServer();
   const taro = new FakeTaro({ respond: server.respond });
   const onSessionLost = vi.fn<(event: SessionLostEvent) => void>();
-  const { client, session } = createMiniappClient<ShapeRouter>({ url: URL_BASE, taro, onSessionLost });
-  return { server, taro, client, session, onSessionLost };
+  const onBlocked = vi.fn<(error: unknown) => void>();
+  const delays: number[] = [];
+  const { client, session } = createMiniappClient<ShapeRouter>({
+    url: URL_BASE,
+    taro,
+    onSessionLost,
+    onBlocked,
+    retry: { sleep: async (ms) => void delays.push(ms) },
+  });
+  return { server, taro, client, session, onSessionLost, onBlocked, delays };
 }
+
+/** Errors as the real server's errorFormatter shapes them. */
+const busy = () => new FakeProcedureError('SERVICE_UNAVAILABLE', 'WX_BUSY', { action: 'retry', retryable: true });
+const blocked = () => new FakeProcedureError('FORBIDDEN', 'WX_USER_BLOCKED', { action: 'block', retryable: false });
+const codeUsed = () => new FakeProcedureError('BAD_REQUEST', 'WX_CODE_USED', { action: 'relogin', retryable: false });
 
 describe('createMiniappClient with a fake Taro', () => {
   it('is typed from the router type', () => {
@@ -151,5 +164,86 @@ describe('createMiniappClient with a fake Taro', () => {
     await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
     expect(taro.requests).toHaveLength(3);
     expect(session.getToken()).toBe('token-1');
+  });
+});
+
+describe('createMiniappClient and the server taxonomy', () => {
+  it('auth.login WX_BUSY then success: 1 code, 2 auth.login requests with the same code, 500 ms apart', async () => {
+    const { server, taro, session, delays } = setup();
+    server.loginFailures.push(busy());
+    await expect(session.ensureSession()).resolves.toMatchObject({ token: 'token-1' });
+    expect(taro.loginCalls).toBe(1);
+    expect(server.loginCodes).toEqual(['code-1', 'code-1']);
+    expect(delays).toEqual([500]);
+  });
+
+  it('auth.login WX_CODE_USED: a second code, then success', async () => {
+    const { server, taro, session } = setup();
+    server.loginFailures.push(codeUsed());
+    await expect(session.login()).resolves.toMatchObject({ token: 'token-1' });
+    expect(taro.loginCalls).toBe(2);
+    expect(server.loginCodes).toEqual(['code-1', 'code-2']);
+  });
+
+  it('auth.login WX_USER_BLOCKED: onBlocked once, no Taro.login across 10 later calls, session.login() clears it', async () => {
+    const { server, taro, client, session, onBlocked, onSessionLost } = setup();
+    server.loginFailures.push(blocked());
+
+    const launch = await session.ensureSession().catch((error: unknown) => error);
+    expect(launch).toMatchObject({ data: { code: 'FORBIDDEN', reason: 'WX_USER_BLOCKED', action: 'block' } });
+    expect(onBlocked).toHaveBeenCalledTimes(1);
+    expect(onBlocked).toHaveBeenCalledWith(launch);
+    expect(session.isBlocked()).toBe(true);
+    expect(taro.storage.size).toBe(0);
+
+    for (let i = 0; i < 10; i++) {
+      await expect(client.user.me.query()).rejects.toBe(launch);
+    }
+    expect(taro.loginCalls).toBe(1);
+    expect(server.loginCalls).toBe(1);
+    expect(onBlocked).toHaveBeenCalledTimes(1);
+    expect(onSessionLost).not.toHaveBeenCalled();
+    await expect(session.ensureSession()).rejects.toBe(launch);
+    expect(taro.loginCalls).toBe(1);
+
+    await expect(session.login()).resolves.toMatchObject({ token: 'token-1' });
+    expect(session.isBlocked()).toBe(false);
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    expect(taro.loginCalls).toBe(2);
+  });
+
+  it('a query failing with WX_BUSY is retried through the real transport; a mutation is not', async () => {
+    const { server, client, session, delays } = setup();
+    await session.login();
+    server.failNext('user.me', busy());
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    expect(server.meCalls).toBe(1);
+    expect(delays).toEqual([500]);
+
+    server.failNext('auth.logout', busy());
+    await expect(client.auth.logout.mutate()).rejects.toMatchObject({ data: { reason: 'WX_BUSY', action: 'retry' } });
+    expect(server.logoutCalls).toBe(0);
+    expect(delays).toEqual([500]);
+  });
+
+  it('a query whose request failed on the network is retried', async () => {
+    const server = new FakeAuthServer();
+    let failures = 1;
+    const taro = new FakeTaro({
+      respond: (request) => {
+        if (request.options.url.includes('/user.me') && failures-- > 0) setTimeout(() => request.fail('request:fail'), 1);
+        else server.respond(request);
+      },
+    });
+    const delays: number[] = [];
+    const { client, session } = createMiniappClient<ShapeRouter>({
+      url: URL_BASE,
+      taro,
+      retry: { sleep: async (ms) => void delays.push(ms) },
+    });
+    await session.login();
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    expect(delays).toEqual([500]);
+    expect(taro.requests).toHaveLength(3);
   });
 });

@@ -2,8 +2,9 @@ import { createTRPCUntypedClient, TRPCClientError, type Operation } from '@trpc/
 import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
 import { describe, expect, it, vi } from 'vitest';
 import { createSessionManager, DEFAULT_STORAGE_KEY } from '../src/session.ts';
-import { isSessionError, sessionLink, type SessionLostEvent } from '../src/session-link.ts';
-import { createFakeEndingLink, trpcError, type EndingCall } from './support/fake-ending-link.ts';
+import { isSessionError, sessionLink, type SessionLinkOptions, type SessionLostEvent } from '../src/session-link.ts';
+import { TaroRequestError } from '../src/taro-request-error.ts';
+import { createFakeEndingLink, serverErrors, trpcError, type EndingCall } from './support/fake-ending-link.ts';
 import { FakeTaro } from './support/fake-taro.ts';
 
 const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -16,6 +17,11 @@ interface SetupOptions {
   loginIssuesDeadTokens?: boolean;
   /** The session manager's clock. */
   now?: () => number;
+  /** auth.login answers these errors, one per call, before it succeeds. */
+  loginErrors?: Error[];
+  /** sessionLink's retry options; by default its waits are recorded in `delays` and not slept. */
+  retry?: SessionLinkOptions['retry'];
+  retryMutations?: boolean;
 }
 
 function deferred<T>() {
@@ -36,9 +42,14 @@ function setup(options: SetupOptions = {}) {
   // When set, login waits for this gate: lets a test act while a relogin is in flight.
   let loginGate: Promise<void> | null = null;
   let codeFailure: Error | null = null;
+  const delays: number[] = [];
+  const retry = options.retry ?? { sleep: async (ms: number) => void delays.push(ms) };
+  const onBlocked = vi.fn<(error: unknown) => void>();
 
   const session = createSessionManager({
     taro,
+    retry,
+    onBlocked,
     ...(options.now ? { now: options.now } : {}),
     codeSource: async () => {
       counts.codeRequests++;
@@ -48,6 +59,8 @@ function setup(options: SetupOptions = {}) {
     exchangeCode: async () => {
       counts.loginCalls++;
       if (loginGate) await loginGate;
+      const loginError = options.loginErrors?.shift();
+      if (loginError) throw loginError;
       const token = `token-${++issued}`;
       if (!options.loginIssuesDeadTokens) validTokens.add(token);
       return { token, expiresAt: inOneHour(), user: { id: 'u1', nickname: null, avatarUrl: null } };
@@ -71,6 +84,8 @@ function setup(options: SetupOptions = {}) {
   const link = sessionLink<AnyRouter>({
     session,
     onSessionLost,
+    retry,
+    ...(options.retryMutations ? { retryMutations: true } : {}),
     ...(options.reloginReasons ? { reloginReasons: options.reloginReasons } : {}),
   });
   const client = createTRPCUntypedClient<AnyRouter>({ links: [link, ending.link] });
@@ -84,7 +99,9 @@ function setup(options: SetupOptions = {}) {
     client,
     link,
     onSessionLost,
+    onBlocked,
     lostEvents,
+    delays,
     store(token: string) {
       taro.setStorageSync(DEFAULT_STORAGE_KEY, { token, expiresAt: inOneHour() });
     },
@@ -195,7 +212,7 @@ describe('sessionLink relogin', () => {
     await vi.waitFor(() => expect(t.counts.loginCalls).toBe(1));
     controller.abort();
 
-    await expect(aborted).rejects.toThrow(/Aborted while waiting for a session/);
+    await expect(aborted).rejects.toThrow(/Aborted while waiting/);
     openGate();
     await expect(kept).resolves.toMatchObject({ token: 'token-1' });
     await tick();
@@ -311,8 +328,12 @@ describe('sessionLink relogin', () => {
     t.store('token-1');
     const errors = [
       trpcError('UNAUTHORIZED'), // no reason: not a session refusal this link understands
-      trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'), // not in the default reasons
+      trpcError('UNAUTHORIZED', 'SOMETHING_ELSE'), // not in the relogin reasons, no action
+      trpcError('UNAUTHORIZED', 'SOMETHING_ELSE', 401, { action: 'show' }),
       trpcError('FORBIDDEN', 'NOT_OWNER', 403),
+      trpcError('FORBIDDEN', 'EXPIRED', 403, { action: 'relogin' }), // relogin needs UNAUTHORIZED
+      serverErrors.invalidInput(),
+      trpcError('NOT_FOUND', 'NOT_FOUND', 404, { action: 'show' }),
       trpcError('TOO_MANY_REQUESTS', 'WX_RATE_LIMITED', 429),
       trpcError('SERVICE_UNAVAILABLE', 'WX_BUSY', 503),
       trpcError('BAD_REQUEST', 'INVALID_INPUT', 400),
@@ -329,7 +350,7 @@ describe('sessionLink relogin', () => {
     expect(t.onSessionLost).not.toHaveBeenCalled();
   });
 
-  it('relogin reasons are configurable (e.g. SESSION_KEY_STALE)', async () => {
+  it('relogin reasons are configurable', async () => {
     const t = setup({ manualAnswers: true, reloginReasons: ['EXPIRED', 'SESSION_KEY_STALE'] });
     t.store('token-old');
     const call = t.client.query('user.me');
@@ -376,6 +397,248 @@ describe('isSessionError', () => {
     expect(isSessionError(trpcError('FORBIDDEN', 'EXPIRED', 403))).toBe(false);
     expect(isSessionError(new Error('UNAUTHORIZED'))).toBe(false);
     expect(isSessionError(null)).toBe(false);
-    expect(isSessionError(trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'), ['SESSION_KEY_STALE'])).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'))).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'OTHER'), ['OTHER'])).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE'), ['EXPIRED'])).toBe(false);
+  });
+
+  it('or an UNAUTHORIZED whose data.action is relogin, whatever its reason', () => {
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'NEW_REASON', 401, { action: 'relogin' }))).toBe(true);
+    expect(isSessionError(trpcError('UNAUTHORIZED', 'NEW_REASON', 401, { action: 'relogin' }), [])).toBe(true);
+    expect(isSessionError(serverErrors.codeUsed())).toBe(false);
+  });
+});
+
+describe('sessionLink and the server taxonomy', () => {
+  it('SESSION_KEY_STALE (a default relogin reason) triggers one relogin and one retry', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const call = t.client.query('user.phone');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.sessionKeyStale());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    expect(t.ending.calls[1]!.token).toBe('token-1');
+    t.ending.calls[1]!.succeed('phone');
+    await expect(call).resolves.toBe('phone');
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    expect(t.onSessionLost).not.toHaveBeenCalled();
+  });
+
+  it('a second SESSION_KEY_STALE gives up: the error surfaces and onSessionLost fires once', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const call = t.client.query('user.phone');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.sessionKeyStale());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    const second = serverErrors.sessionKeyStale();
+    t.ending.calls[1]!.fail(second);
+    await expect(call).rejects.toBe(second);
+    await tick();
+    expect(t.ending.calls).toHaveLength(2);
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    expect(t.onSessionLost).toHaveBeenCalledTimes(1);
+    expect(t.lostEvents[0]).toMatchObject({ reason: 'retry-rejected', path: 'user.phone', error: second });
+    expect(t.session.getToken()).toBeNull();
+  });
+
+  it('an UNAUTHORIZED with action relogin and a reason the link does not know relogs in too', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(trpcError('UNAUTHORIZED', 'SOME_NEW_REASON', 401, { action: 'relogin' }));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    t.ending.calls[1]!.succeed('ok');
+    await expect(call).resolves.toBe('ok');
+    expect(t.counts.loginCalls).toBe(1);
+  });
+
+  it('a query failing with WX_BUSY is retried after 500 ms, then succeeds', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.wxBusy());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    t.ending.calls[1]!.succeed('me');
+    await expect(call).resolves.toBe('me');
+    expect(t.delays).toEqual([500]);
+    expect(t.ending.calls[1]!.op.id).toBe(t.ending.calls[0]!.op.id);
+    expect(t.counts).toEqual({ codeRequests: 0, loginCalls: 0 });
+  });
+
+  it('a query is retried at most twice (500 ms, 1500 ms), then fails with the last error', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const call = t.client.query('user.me');
+    const last = serverErrors.internal();
+    for (const [index, error] of [serverErrors.wxBusy(), serverErrors.wxBusy(), last].entries()) {
+      await vi.waitFor(() => expect(t.ending.calls).toHaveLength(index + 1));
+      t.ending.calls[index]!.fail(error);
+    }
+    await expect(call).rejects.toBe(last);
+    await tick();
+    expect(t.ending.calls).toHaveLength(3);
+    expect(t.delays).toEqual([500, 1500]);
+  });
+
+  it('a query whose request failed on the network or timed out is retried', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(TRPCClientError.from(new TaroRequestError('timeout', 'Timed out after 20000 ms')));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    t.ending.calls[1]!.fail(TRPCClientError.from(new TaroRequestError('network', 'Request failed (request:fail)')));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(3));
+    t.ending.calls[2]!.succeed('me');
+    await expect(call).resolves.toBe('me');
+  });
+
+  it('a mutation failing with WX_BUSY is NOT retried by default', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const call = t.client.mutation('user.updateProfile', { nickname: 'A' });
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    const busy = serverErrors.wxBusy();
+    t.ending.calls[0]!.fail(busy);
+    await expect(call).rejects.toBe(busy);
+    await tick();
+    expect(t.ending.calls).toHaveLength(1);
+    expect(t.delays).toEqual([]);
+  });
+
+  it('with retryMutations: true, a mutation failing with WX_BUSY is retried', async () => {
+    const t = setup({ manualAnswers: true, retryMutations: true });
+    t.store('token-1');
+    const call = t.client.mutation('user.updateProfile', { nickname: 'A' });
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.wxBusy());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    expect(t.ending.calls[1]!.op.input).toEqual({ nickname: 'A' });
+    t.ending.calls[1]!.succeed('saved');
+    await expect(call).resolves.toBe('saved');
+  });
+
+  it('honours retryAfterSeconds, and does not wait when it is above the cap', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-1');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.rateLimited(2));
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    t.ending.calls[1]!.succeed('me');
+    await expect(call).resolves.toBe('me');
+    expect(t.delays).toEqual([2000]);
+
+    const late = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(3));
+    const limited = serverErrors.rateLimited(60);
+    t.ending.calls[2]!.fail(limited);
+    await expect(late).rejects.toBe(limited);
+    expect(t.delays).toEqual([2000]);
+    expect(t.ending.calls).toHaveLength(3);
+  });
+
+  it('waits for real with the default sleep (fake timers)', async () => {
+    vi.useFakeTimers();
+    try {
+      const t = setup({ manualAnswers: true, retry: {} });
+      t.store('token-1');
+      const call = t.client.query('user.me');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(t.ending.calls).toHaveLength(1);
+      t.ending.calls[0]!.fail(serverErrors.wxBusy());
+      await vi.advanceTimersByTimeAsync(499);
+      expect(t.ending.calls).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.ending.calls).toHaveLength(2);
+      t.ending.calls[1]!.fail(serverErrors.wxBusy());
+      await vi.advanceTimersByTimeAsync(1499);
+      expect(t.ending.calls).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(t.ending.calls).toHaveLength(3);
+      t.ending.calls[2]!.succeed('me');
+      await expect(call).resolves.toBe('me');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a call unsubscribed during the backoff wait is not resent', async () => {
+    const wait = deferred<void>();
+    const t = setup({ manualAnswers: true, retry: { sleep: () => wait.promise } });
+    t.store('token-1');
+    const operationLink = t.link({});
+    const endingOperation = t.ending.link({});
+    const op: Operation = { id: 1, type: 'query', path: 'user.me', input: undefined, context: {}, signal: null };
+    const observer = { next: vi.fn(), error: vi.fn(), complete: vi.fn() };
+    const subscription = operationLink({
+      op,
+      next: (nextOp) => endingOperation({ op: nextOp, next: () => { throw new Error('end of chain'); } }),
+    }).subscribe(observer);
+    expect(t.ending.calls).toHaveLength(1);
+    t.ending.calls[0]!.fail(serverErrors.wxBusy());
+    subscription.unsubscribe();
+    wait.resolve();
+    await tick(20);
+
+    expect(t.ending.calls).toHaveLength(1);
+    expect(observer.next).not.toHaveBeenCalled();
+    expect(observer.error).not.toHaveBeenCalled();
+  });
+
+  it('a call aborted during the backoff wait fails at once and is not resent', async () => {
+    const wait = deferred<void>();
+    const t = setup({ manualAnswers: true, retry: { sleep: () => wait.promise } });
+    t.store('token-1');
+    const controller = new AbortController();
+    const call = t.client.query('user.me', undefined, { signal: controller.signal });
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.wxBusy());
+    await tick();
+    controller.abort();
+    await expect(call).rejects.toThrow(/Aborted while waiting/);
+    wait.resolve();
+    await tick();
+    expect(t.ending.calls).toHaveLength(1);
+  });
+
+  it('retries and relogin combine: WX_BUSY, then EXPIRED, then success', async () => {
+    const t = setup({ manualAnswers: true });
+    t.store('token-old');
+    const call = t.client.query('user.me');
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
+    t.ending.calls[0]!.fail(serverErrors.wxBusy());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
+    t.ending.calls[1]!.fail(serverErrors.expired());
+    await vi.waitFor(() => expect(t.ending.calls).toHaveLength(3));
+    expect(t.ending.calls[2]!.token).toBe('token-1');
+    t.ending.calls[2]!.succeed('me');
+    await expect(call).resolves.toBe('me');
+  });
+
+  it('a relogin answered with block: the calls fail with the block error, onBlocked fires once, onSessionLost not', async () => {
+    const blocked = serverErrors.blocked();
+    const t = setup({ loginErrors: [blocked] });
+    t.store('token-old');
+
+    const first = await Promise.allSettled([t.client.query('user.me'), t.client.query('user.me')]);
+    for (const outcome of first) expect(outcome).toMatchObject({ status: 'rejected', reason: blocked });
+    expect(t.onBlocked).toHaveBeenCalledTimes(1);
+    expect(t.onSessionLost).not.toHaveBeenCalled();
+
+    // 10 later calls: each is refused (NO_TOKEN) once by the server, and fails without any login.
+    const later = await Promise.allSettled(Array.from({ length: 10 }, () => t.client.query('user.me')));
+    for (const outcome of later) expect(outcome).toMatchObject({ status: 'rejected', reason: blocked });
+    expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
+    expect(t.ending.calls).toHaveLength(12);
+    expect(t.onBlocked).toHaveBeenCalledTimes(1);
+
+    // The user taps "try again": an explicit login clears the state.
+    await t.session.login();
+    await expect(t.client.query('user.me')).resolves.toMatchObject({ token: 'token-1' });
+    expect(t.counts).toEqual({ codeRequests: 2, loginCalls: 2 });
   });
 });

@@ -6,6 +6,8 @@ export class FakeProcedureError extends Error {
   constructor(
     readonly code: keyof typeof errorCodes,
     readonly reason?: string,
+    /** Extra `error.data`, e.g. `{ action: 'retry', retryAfterSeconds: 3 }` as the real server sends. */
+    readonly extraData: Record<string, unknown> = {},
   ) {
     super(`${code}${reason ? ` (${reason})` : ''}`);
   }
@@ -55,7 +57,7 @@ export function answerLikeTrpc(
     } catch (error) {
       const failure = error instanceof FakeProcedureError ? error : new FakeProcedureError('INTERNAL_SERVER_ERROR');
       const { jsonRpc, httpStatus } = errorCodes[failure.code];
-      const data: Record<string, unknown> = { code: failure.code, httpStatus, path };
+      const data: Record<string, unknown> = { code: failure.code, httpStatus, path, ...failure.extraData };
       if (failure.reason) data['reason'] = failure.reason;
       return { status: httpStatus, envelope: { error: { message: failure.message, code: jsonRpc, data } } };
     }
@@ -76,10 +78,14 @@ export class FakeAuthServer {
   logoutCalls = 0;
   meCalls = 0;
   codesSeen: string[] = [];
+  /** The code of every auth.login call, failed ones included. */
+  loginCodes: string[] = [];
   /** The reason protected procedures give for a token that is not valid. */
   refusalReason = 'EXPIRED';
   /** Set to make auth.login fail. */
   loginFailure: FakeProcedureError | null = null;
+  /** auth.login failures to answer, one per call, before `loginFailure` applies. */
+  loginFailures: FakeProcedureError[] = [];
   /** Set to make every issued token already invalid (to test a second refusal). */
   issueDeadTokens = false;
   private issued = 0;
@@ -87,6 +93,9 @@ export class FakeAuthServer {
   readonly procedures: Record<string, FakeProcedure> = {
     'auth.login': ({ input }) => {
       this.loginCalls++;
+      this.loginCodes.push((input as { code: string }).code);
+      const queued = this.loginFailures.shift();
+      if (queued) throw queued;
       if (this.loginFailure) throw this.loginFailure;
       this.codesSeen.push((input as { code: string }).code);
       const token = `token-${++this.issued}`;
@@ -115,10 +124,29 @@ export class FakeAuthServer {
     if (!this.validTokens.has(token)) throw new FakeProcedureError('UNAUTHORIZED', this.refusalReason);
   }
 
+  private readonly queuedFailures = new Map<string, FakeProcedureError[]>();
+
+  /** The next calls of `path` fail with these errors, one each, before the procedure runs. */
+  failNext(path: string, ...errors: FakeProcedureError[]): void {
+    this.queuedFailures.set(path, [...(this.queuedFailures.get(path) ?? []), ...errors]);
+  }
+
+  private readonly proceduresWithFailures: Record<string, FakeProcedure> = new Proxy(this.procedures, {
+    get: (procedures, path: string) => {
+      const procedure = procedures[path];
+      if (!procedure) return undefined;
+      return (call: FakeCall) => {
+        const failure = this.queuedFailures.get(path)?.shift();
+        if (failure) throw failure;
+        return procedure(call);
+      };
+    },
+  });
+
   /** An auto-responder for FakeTaro: answers on the next macrotask, like a network would. */
   readonly respond = (request: RecordedRequest): void => {
     setTimeout(() => {
-      const { statusCode, body } = answerLikeTrpc(request.options, this.procedures);
+      const { statusCode, body } = answerLikeTrpc(request.options, this.proceduresWithFailures);
       request.respond(statusCode, body);
     }, 1);
   };
