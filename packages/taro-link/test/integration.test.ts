@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AppRouter } from '@mp-auth/api';
 import { startServer } from '@mp-auth/server';
-import { clearFaults, getMockStats, injectFault, mintLoginCode } from '@mp-auth/wechat/mock';
+import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from '@mp-auth/wechat/mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createMiniappClient } from '../src/create-miniapp-client.ts';
 import { describeError } from '../src/taxonomy.ts';
@@ -251,5 +251,34 @@ describe('the server taxonomy, end to end (mock WeChat faults)', () => {
     expect(app.session.isBlocked()).toBe(false);
     await expect(app.client.user.me.query()).resolves.toMatchObject({ id: expect.any(String) });
     expect(await code2SessionCalls()).toBe(before + 2);
+  });
+});
+
+describe('session_key rotated by WeChat (legacy encrypted phone data)', () => {
+  it('relogs in with a fresh code and retries the call once, transparently', async () => {
+    const openid = 'o-integration-stale-key';
+    const storage = new Map<string, unknown>();
+    const taro = new NodeHttpTaro(storage);
+    let codes = 0;
+    const app = createMiniappClient<AppRouter>({
+      url: server.trpcUrl,
+      taro,
+      // After the first login, a wx.login that keeps WeChat's current key (as real WeChat usually does).
+      codeSource: async () => (await mintLoginCode(mockUrl, { openid, rotateSessionKey: codes++ === 0 })).code,
+    });
+    await app.session.ensureSession();
+    // The user ran wx.login elsewhere: WeChat rotated the key and the code never reached our server.
+    await mintLoginCode(mockUrl, { openid });
+    const { encryptedData, iv } = await encryptForUser(mockUrl, {
+      openid,
+      data: { phoneNumber: '13600136000', purePhoneNumber: '13600136000', countryCode: '86' },
+    });
+    const before = await code2SessionCalls();
+
+    const profile = await app.client.user.bindPhone.mutate({ encryptedData, iv });
+
+    expect(profile.phoneNumber).toBe('13600136000');
+    expect(codes).toBe(2);
+    expect((await code2SessionCalls()) - before).toBe(1);
   });
 });
