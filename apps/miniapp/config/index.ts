@@ -1,0 +1,68 @@
+import path from "node:path";
+import { defineConfig, type UserConfigExport } from "@tarojs/cli";
+import { resolveClientEnv } from "./client-env";
+
+const appRoot = path.resolve(__dirname, "..");
+// Taro only compiles src/ and taro packages; workspace packages (e.g. @mp-auth/taro-link) export
+// TypeScript source, so the whole packages/ folder is handed to babel as well.
+const workspacePackages = path.resolve(appRoot, "../../packages");
+
+export default defineConfig<"webpack5">(() => {
+  const platform = process.env.TARO_ENV ?? "weapp";
+  const clientEnv = resolveClientEnv(process.env);
+
+  if (platform === "h5" && !clientEnv.TARO_APP_WX_MOCK_URL) {
+    // Taro.login has no code on H5: the page would stop at its startup error screen.
+    console.warn(
+      "\n[mp-auth] H5 build without TARO_APP_WX_MOCK_URL: the page cannot log in and will show a configuration error.\n",
+    );
+  }
+
+  // MINIAPP_OUTPUT_DIR lets tests build into their own folder without touching dist/<platform>.
+  const outputRoot = process.env.MINIAPP_OUTPUT_DIR || `dist/${platform}`;
+
+  const config: UserConfigExport<"webpack5"> = {
+    projectName: "mp-auth-miniapp",
+    date: "2025-01-01",
+    designWidth: 750,
+    deviceRatio: { 640: 2.34 / 2, 750: 1, 375: 2, 828: 1.81 / 2 },
+    sourceRoot: "src",
+    outputRoot,
+    framework: "react",
+    compiler: { type: "webpack5", prebundle: { enable: false } },
+    cache: { enable: false },
+    logger: { quiet: true, stats: false },
+    // Each value becomes a build-time constant `process.env.NAME`; an empty string makes
+    // `if (process.env.TARO_APP_WX_MOCK_URL)` a dead branch that webpack removes.
+    env: Object.fromEntries(Object.entries(clientEnv).map(([name, value]) => [name, JSON.stringify(value)])),
+    plugins: [],
+    defineConstants: {},
+    copy: { patterns: [], options: {} },
+    mini: {
+      compile: { include: [workspacePackages] },
+      postcss: {
+        pxtransform: { enable: true, config: {} },
+        cssModules: { enable: false },
+      },
+    },
+    h5: {
+      publicPath: "/",
+      staticDirectory: "static",
+      // Hash routing: the build is plain static files that any file server can host.
+      router: { mode: "hash" },
+      // `pnpm dev:h5` only: keep the dev server off the network and do not try to open a browser.
+      devServer: { host: "127.0.0.1", port: 10086, open: false },
+      webpackChain(chain) {
+        // The page is a test and dev surface; webpack's 244 KB web hint is noise here.
+        chain.performance.hints(false);
+      },
+      compile: { include: [workspacePackages] },
+      postcss: {
+        autoprefixer: { enable: true, config: {} },
+        cssModules: { enable: false },
+      },
+    },
+  };
+
+  return config;
+});

@@ -1,0 +1,246 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "@mp-auth/server";
+import { getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
+import { miniappRoot, taroBuild } from "../scripts/taro-build";
+import { listFiles } from "../scripts/weapp-size";
+import { launchChromium } from "./helpers/browser";
+import { serveStatic, type StaticServer } from "./helpers/static-server";
+import { callTrpc, expectOk } from "./helpers/trpc-http";
+
+/**
+ * The H5 build of the mini-program against the real server and the mock WeChat, in Chromium.
+ * Steps run in order and share one page: each starts from where the previous one left off.
+ */
+
+const ARTIFACTS_DIR = path.join(miniappRoot, "test-artifacts", "e2e");
+const H5_OUTPUT_DIR = "dist/e2e/h5";
+const SESSION_STORAGE_KEY = "mp-auth.session";
+const MOCK_OPENID_STORAGE_KEY = "mp-auth.mock-openid";
+const CODE2SESSION_PATH = "/sns/jscode2session";
+
+interface DeviceSession {
+  id: string;
+  current: boolean;
+}
+
+let server: RunningServer;
+let mockWechatUrl: string;
+let site: StaticServer;
+let context: BrowserContext;
+let page: Page;
+let workDir: string;
+let userDataDir: string;
+const serverLog: string[] = [];
+const browserLog: string[] = [];
+/** Every auth.login the page sent (batched URLs contain each procedure name). */
+const pageLogins: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  workDir = mkdtempSync(path.join(tmpdir(), "mp-auth-e2e-"));
+  server = await startServer({
+    env: {
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      WX_MOCK_PORT: "0",
+      DATABASE_URL: `file:${path.join(workDir, "e2e.db")}`,
+      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      LOG_LEVEL: "info",
+    },
+    logDestination: { write: (line: string) => void serverLog.push(line) },
+  });
+  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat");
+  mockWechatUrl = server.mockWechatUrl;
+
+  // The ports are only known now, so the page is built for them (about 25 s).
+  await taroBuild({
+    platform: "h5",
+    outputDir: H5_OUTPUT_DIR,
+    clientEnv: { TARO_APP_API_URL: server.trpcUrl, TARO_APP_WX_MOCK_URL: mockWechatUrl },
+  });
+  site = await serveStatic(path.join(miniappRoot, H5_OUTPUT_DIR));
+
+  ({ context, userDataDir } = await launchChromium());
+  context.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/trpc/") && url.pathname.includes("auth.login")) pageLogins.push(url.pathname);
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("console", (message) => void browserLog.push(`[${message.type()}] ${message.text()}`));
+  page.on("pageerror", (error) => void browserLog.push(`[pageerror] ${error.stack ?? error.message}`));
+});
+
+// Leaves a picture of the page for any failed step.
+afterEach(async ({ task }) => {
+  if (task.result?.state === "fail" && page) {
+    const name = task.name.replace(/[^\w-]+/g, "-").slice(0, 60);
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, `failed-${name}.png`), fullPage: true }).catch(() => {});
+  }
+});
+
+afterAll(async () => {
+  writeFileSync(path.join(ARTIFACTS_DIR, "server.log"), serverLog.join(""));
+  writeFileSync(path.join(ARTIFACTS_DIR, "browser.log"), browserLog.join("\n"));
+  await context?.close();
+  await site?.close();
+  await server?.close();
+  for (const dir of [workDir, userDataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function screenshot(name: string): Promise<void> {
+  // Taro's H5 router slides pages in: wait until the transition is over.
+  await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: 5_000 });
+  await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
+}
+
+async function shownUserId(): Promise<string> {
+  const userId = page.locator("#user-id");
+  await userId.waitFor({ state: "visible", timeout: 15_000 });
+  const text = (await userId.textContent())?.trim() ?? "";
+  expect(text).not.toBe("");
+  return text;
+}
+
+/** Reads what taro-link stored; Taro's H5 storage wraps values as {"data": ...}. */
+async function storedValue(key: string): Promise<unknown> {
+  const raw = await page.evaluate((storageKey) => localStorage.getItem(storageKey), key);
+  if (raw === null) return null;
+  const parsed = JSON.parse(raw) as { data?: unknown };
+  return parsed.data;
+}
+
+async function storedToken(): Promise<string> {
+  const session = (await storedValue(SESSION_STORAGE_KEY)) as { token?: unknown } | null;
+  if (typeof session?.token !== "string") throw new Error(`no session stored under ${SESSION_STORAGE_KEY}`);
+  return session.token;
+}
+
+async function code2sessionCalls(): Promise<number> {
+  return (await getMockStats(mockWechatUrl))[CODE2SESSION_PATH] ?? 0;
+}
+
+async function refusalReason(token: string): Promise<string | undefined> {
+  const result = await callTrpc(server.trpcUrl, "query", "user.me", { token });
+  return result.ok ? undefined : result.reason;
+}
+
+describe("H5 page against the server and the mock WeChat", () => {
+  let userId: string;
+
+  it("was built with the dev login code source it was asked for", () => {
+    // The counterpart of test/weapp-build.test.ts: the same check finds the path when it is configured.
+    const distDir = path.join(miniappRoot, H5_OUTPUT_DIR);
+    const withMockPath = listFiles(distDir).filter(
+      (file) => file.endsWith(".js") && readFileSync(path.join(distDir, file), "utf8").includes("/mock/login"),
+    );
+    expect(withMockPath).not.toEqual([]);
+  });
+
+  it("signs in at launch without a click", async () => {
+    await page.goto(`${site.url}/`);
+    userId = await shownUserId();
+    await screenshot("01-signed-in");
+    expect(pageLogins).toHaveLength(1);
+    expect(await code2sessionCalls()).toBe(1);
+    expect(await page.locator("#avatar-placeholder").textContent()).toBe("微");
+    expect(await page.locator("#nickname").textContent()).toBe("微信用户");
+  });
+
+  it("keeps the same user across a reload without logging in again", async () => {
+    await page.reload();
+    expect(await shownUserId()).toBe(userId);
+    expect(pageLogins).toHaveLength(1);
+    expect(await code2sessionCalls()).toBe(1);
+  });
+
+  it("logs in again silently when the server revoked the session", async () => {
+    const oldToken = await storedToken();
+    await expectOk(callTrpc(server.trpcUrl, "mutation", "auth.logout", { token: oldToken }));
+    expect(await refusalReason(oldToken)).toBe("REVOKED");
+
+    await page.locator("#refresh").click();
+    await expect.poll(() => pageLogins.length, { timeout: 15_000 }).toBe(2);
+    expect(await shownUserId()).toBe(userId);
+    await expect.poll(storedToken).not.toBe(oldToken);
+    expect(await page.locator("#home-error").count()).toBe(0);
+    // The dev code source remembered the openid, so the new login is the same WeChat user.
+    expect(await code2sessionCalls()).toBe(2);
+  });
+
+  it("revokes another device from the sessions page", async () => {
+    const openid = await storedValue(MOCK_OPENID_STORAGE_KEY);
+    expect(typeof openid).toBe("string");
+    const { code } = await mintLoginCode(mockWechatUrl, { openid: openid as string });
+    const otherDevice = await expectOk(
+      callTrpc<{ token: string; user: { id: string } }>(server.trpcUrl, "mutation", "auth.login", { input: { code } }),
+    );
+    expect(otherDevice.user.id).toBe(userId);
+    const otherSessions = await expectOk(
+      callTrpc<DeviceSession[]>(server.trpcUrl, "query", "auth.sessions", { token: otherDevice.token }),
+    );
+    const otherSessionId = otherSessions.find((session) => session.current)?.id;
+    if (!otherSessionId) throw new Error("the second device's session is not in the list");
+
+    await page.locator("#open-sessions").click();
+    const otherRow = page.locator(`#session-${otherSessionId}`);
+    await otherRow.waitFor({ state: "visible", timeout: 15_000 });
+    await expect.poll(() => page.locator(".session-current").count()).toBe(1);
+    expect(await page.locator(".session-current .revoke-button").count()).toBe(0);
+    await screenshot("02-sessions");
+
+    await page.locator(`#revoke-${otherSessionId}`).click();
+    await otherRow.waitFor({ state: "detached", timeout: 15_000 });
+    expect(await refusalReason(otherDevice.token)).toBe("REVOKED");
+    expect(await page.locator(".session-item").count()).toBe(1);
+    await screenshot("03-sessions-after-revoke");
+  });
+
+  it("logs out and stays signed out across a reload", async () => {
+    await page.goto(`${site.url}/`);
+    expect(await shownUserId()).toBe(userId);
+    const token = await storedToken();
+
+    await page.locator("#logout").click();
+    await page.locator("#signed-out").waitFor({ state: "visible", timeout: 15_000 });
+    await screenshot("04-signed-out");
+    expect(await storedValue(SESSION_STORAGE_KEY)).toBeNull();
+    expect(await refusalReason(token)).toBe("REVOKED");
+
+    const loginsBefore = pageLogins.length;
+    await page.reload();
+    await page.locator("#signed-out").waitFor({ state: "visible", timeout: 15_000 });
+    expect(pageLogins).toHaveLength(loginsBefore);
+  });
+
+  it("shows WeChat refusing the login, then succeeds on retry", async () => {
+    // WeChat's "system busy" (-1) for the login and taro-link's own two backoff retries of it.
+    await injectFault(mockWechatUrl, { path: CODE2SESSION_PATH, errcode: -1, count: 3 });
+    await page.locator("#login").click();
+    const errorPanel = page.locator("#home-error");
+    await errorPanel.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await errorPanel.getAttribute("data-reason")).toBe("WX_BUSY");
+    expect(await page.locator("#home-error .error-message").textContent()).toContain("微信服务繁忙");
+    await screenshot("05-wechat-busy");
+
+    await page.locator("#retry").click();
+    expect(await shownUserId()).toBe(userId);
+  });
+
+  it("logs out everywhere from the sessions page", async () => {
+    const token = await storedToken();
+    await page.locator("#open-sessions").click();
+    await page.locator(".session-current").waitFor({ state: "visible", timeout: 15_000 });
+    await page.locator("#logout-all").click();
+    // Taro's H5 modal: the confirm button carries the confirmText.
+    await page.getByText("全部退出", { exact: true }).click();
+    await page.locator("#signed-out").waitFor({ state: "visible", timeout: 15_000 });
+    expect(await refusalReason(token)).toBe("REVOKED");
+    await screenshot("06-logged-out-everywhere");
+  });
+});

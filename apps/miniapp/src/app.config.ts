@@ -1,0 +1,10 @@
+export default defineAppConfig({
+  pages: ["pages/home/index", "pages/sessions/index"],
+  window: {
+    navigationBarTitleText: "我的账号",
+    navigationBarBackgroundColor: "#ffffff",
+    navigationBarTextStyle: "black",
+    backgroundColor: "#f5f6f7",
+    backgroundTextStyle: "light",
+  },
+});

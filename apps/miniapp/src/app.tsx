@@ -1,0 +1,15 @@
+import { useLaunch } from "@tarojs/taro";
+import type { PropsWithChildren } from "react";
+import { sessionStore } from "./state/app-session";
+import "./app.css";
+
+function App({ children }: PropsWithChildren) {
+  // Signing in at launch (not on first API call) lets the home page show the user at once; the
+  // stored token is reused, so wx.login runs only when there is no usable session.
+  useLaunch(() => {
+    void sessionStore.start();
+  });
+  return children;
+}
+
+export default App;

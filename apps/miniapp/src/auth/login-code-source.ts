@@ -1,0 +1,42 @@
+import Taro from "@tarojs/taro";
+import { selectCodeSource, type CodeSourceChoice, type LoginCodeSource } from "./code-source";
+
+/** The real source. wx.login is rate-limited per user: taro-link calls it only to (re)log in. */
+const wechatLogin: LoginCodeSource = async () => {
+  let result: Taro.login.SuccessCallbackResult;
+  try {
+    result = await Taro.login();
+  } catch (failure) {
+    // Taro rejects with wx's plain `{ errMsg }` object: make it an Error the UI can describe.
+    const errMsg = (failure as { errMsg?: unknown } | null)?.errMsg;
+    throw new Error(`wx.login failed: ${typeof errMsg === "string" ? errMsg : String(failure)}`);
+  }
+  if (!result.code) throw new Error(`wx.login returned no code (${result.errMsg})`);
+  return result.code;
+};
+
+/**
+ * Picks the code source of this build. Throws MissingCodeSourceError on H5 without a mock URL.
+ *
+ * `process.env.TARO_APP_WX_MOCK_URL` is a build-time constant (config/index.ts). When it is empty,
+ * webpack drops the `if` body below before resolving it, so the mock module (and the mock's
+ * endpoint path) is not even bundled: a static import would keep it in unminified builds.
+ */
+export function createAppCodeSource(): CodeSourceChoice {
+  let createMockSource: ((mockWechatUrl: string) => LoginCodeSource) | undefined;
+  if (process.env.TARO_APP_WX_MOCK_URL) {
+    const { createMockWechatLogin } = require("./mock-wechat-login") as typeof import("./mock-wechat-login");
+    createMockSource = (mockWechatUrl) =>
+      createMockWechatLogin(mockWechatUrl, {
+        request: (options) => Taro.request(options),
+        getStorageSync: (key) => Taro.getStorageSync(key) as unknown,
+        setStorageSync: (key, value) => Taro.setStorageSync(key, value),
+      });
+  }
+  return selectCodeSource({
+    platform: process.env.TARO_ENV ?? "unknown",
+    mockWechatUrl: process.env.TARO_APP_WX_MOCK_URL,
+    wechatLogin,
+    createMockSource,
+  });
+}

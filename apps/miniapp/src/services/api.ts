@@ -1,0 +1,53 @@
+import Taro from "@tarojs/taro";
+import type { AppRouter, inferRouterOutputs } from "@mp-auth/api";
+import { createMiniappClient, type TaroLike } from "@mp-auth/taro-link";
+import { createAppCodeSource } from "../auth/login-code-source";
+import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-source";
+
+/** The API client of the whole app. `AppRouter` is imported as a type only: no server code ships. */
+
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export type CurrentUser = RouterOutputs["user"]["me"];
+export type DeviceSession = RouterOutputs["auth"]["sessions"][number];
+
+function pickCodeSource(): CodeSourceChoice | MissingCodeSourceError {
+  try {
+    return createAppCodeSource();
+  } catch (error) {
+    if (!(error instanceof MissingCodeSourceError)) throw error;
+    // Loud on purpose: an H5 build without a code source can never log in.
+    console.error(error);
+    return error;
+  }
+}
+
+const codeSourceChoice = pickCodeSource();
+
+/** Why this build cannot log in at all, if it cannot. */
+export const apiStartupProblem: Error | undefined =
+  codeSourceChoice instanceof MissingCodeSourceError ? codeSourceChoice : undefined;
+
+/**
+ * The Taro APIs taro-link uses, each read as `Taro.x` on purpose: on H5,
+ * babel-plugin-transform-taroapi turns every `Taro.x` it sees into a named import, and the default
+ * `Taro` object lacks the others, so handing over `Taro` itself leaves `request` undefined there.
+ */
+const taroApis: TaroLike = {
+  request: (options) => Taro.request(options),
+  login: (options) => Taro.login(options),
+  getStorageSync: (key) => Taro.getStorageSync(key) as unknown,
+  setStorageSync: (key, data) => Taro.setStorageSync(key, data),
+  removeStorageSync: (key) => Taro.removeStorageSync(key),
+};
+// wx.checkSession tells whether the session_key of the last wx.login code is still valid: it only
+// means something when codes come from wx.login. (On H5 Taro answers it with a stub.)
+if (!(codeSourceChoice instanceof Error) && codeSourceChoice.kind === "wechat") {
+  taroApis.checkSession = (options) => Taro.checkSession(options);
+}
+
+export const { client: api, session: apiSession } = createMiniappClient<AppRouter>({
+  url: process.env.TARO_APP_API_URL,
+  taro: taroApis,
+  codeSource:
+    codeSourceChoice instanceof Error ? () => Promise.reject(codeSourceChoice) : codeSourceChoice.source,
+});

@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_API_URL } from "../config/client-env";
+import { miniappRoot, taroBuild } from "../scripts/taro-build";
+import { listFiles, measureWeapp, WECHAT_MAIN_PACKAGE_LIMIT_BYTES } from "../scripts/weapp-size";
+import { createWeappSandbox, type WxRequestCall } from "./helpers/weapp-sandbox";
+
+/** Builds the weapp once with default settings (~15 s) and checks what WeChat DevTools would get. */
+
+const OUTPUT_DIR = "dist/test/weapp";
+const distDir = path.join(miniappRoot, OUTPUT_DIR);
+
+function readDist(file: string): string {
+  return readFileSync(path.join(distDir, file), "utf8");
+}
+
+beforeAll(async () => {
+  await taroBuild({ platform: "weapp", outputDir: OUTPUT_DIR });
+});
+
+describe("weapp build (default settings)", () => {
+  it("fits WeChat's 2 MB main package limit", () => {
+    const size = measureWeapp(distDir);
+    expect(size.mainPackageBytes).toBeGreaterThan(0);
+    expect(size.mainPackageBytes).toBeLessThanOrEqual(WECHAT_MAIN_PACKAGE_LIMIT_BYTES);
+  });
+
+  it("contains no dev login code source", () => {
+    const offenders = listFiles(distDir).filter((file) => /\/mock\/login|mock-wechat-login/.test(readDist(file)));
+    expect(offenders).toEqual([]);
+  });
+
+  it("ships no server code (the router is imported as a type only)", () => {
+    const code = listFiles(distDir)
+      .filter((file) => file.endsWith(".js"))
+      .map(readDist)
+      .join("\n");
+    expect(code).not.toMatch(/prisma|jscode2session|createTRPCRouter/i);
+    expect(code).toContain(DEFAULT_API_URL);
+  });
+
+  it("is a folder WeChat DevTools imports as is", () => {
+    const projectConfig = JSON.parse(readDist("project.config.json")) as {
+      appid: string;
+      miniprogramRoot: string;
+      compileType: string;
+      setting: { es6: boolean; enhance: boolean };
+    };
+    expect(projectConfig).toMatchObject({ appid: "touristappid", miniprogramRoot: "./", compileType: "miniprogram" });
+    // Modern syntax stays in the output: DevTools must down-level it on upload (see README).
+    expect(projectConfig.setting).toMatchObject({ es6: true, enhance: true });
+
+    const appJson = JSON.parse(readDist("app.json")) as { pages: string[] };
+    expect(appJson.pages).toEqual(["pages/home/index", "pages/sessions/index"]);
+    for (const page of appJson.pages) {
+      for (const extension of [".js", ".json", ".wxml"]) expect(listFiles(distDir)).toContain(`${page}${extension}`);
+    }
+  });
+});
+
+describe("weapp bundle in a WeChat-like runtime (no fetch, AbortController, window)", () => {
+  const expiresAt = () => new Date(Date.now() + 24 * 3600_000).toISOString();
+  const user = { id: "u1", nickname: null, avatarUrl: null, phoneNumber: null, createdAt: expiresAt(), lastLoginAt: expiresAt() };
+
+  // httpBatchLink answers: one array entry per procedure of the batch.
+  function answer(call: WxRequestCall) {
+    if (call.url.includes("/auth.login")) return { statusCode: 200, body: [{ result: { data: { token: "token-1", expiresAt: expiresAt(), user } } }] };
+    if (call.url.includes("/user.me")) return { statusCode: 200, body: [{ result: { data: user } }] };
+    return { statusCode: 404, body: [{ error: { message: "unexpected", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } } }] };
+  }
+
+  async function settle(check: () => boolean): Promise<void> {
+    for (let waited = 0; waited < 3000 && !check(); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
+  it("logs in with wx.login at launch, then reads the user with the token", async () => {
+    const sandbox = createWeappSandbox({ distDir, answer });
+    sandbox.launch();
+    await settle(() => sandbox.requests.length >= 2);
+
+    expect(sandbox.loginCalls()).toBe(1);
+    expect(sandbox.requests.map(({ method, url }) => `${method} ${url.replace(/\?.*/, "")}`)).toEqual([
+      `POST ${DEFAULT_API_URL}/auth.login`,
+      `GET ${DEFAULT_API_URL}/user.me`,
+    ]);
+    expect(sandbox.requests[0]?.data).toBe(JSON.stringify({ 0: { code: "wx-code-1" } }));
+    expect(sandbox.requests[1]?.header).toMatchObject({ Authorization: "Bearer token-1" });
+    expect(sandbox.storage.get("mp-auth.session")).toMatchObject({ token: "token-1" });
+    expect(sandbox.errors).toEqual([]);
+  });
+
+  it("reuses a stored session while wx.checkSession succeeds: no wx.login", async () => {
+    const storage = new Map<string, unknown>([["mp-auth.session", { token: "token-0", expiresAt: expiresAt() }]]);
+    const sandbox = createWeappSandbox({ distDir, answer, storage, checkSessionSucceeds: true });
+    sandbox.launch();
+    await settle(() => sandbox.requests.length >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(sandbox.loginCalls()).toBe(0);
+    expect(sandbox.requests).toHaveLength(1);
+    expect(sandbox.requests[0]?.header).toMatchObject({ Authorization: "Bearer token-0" });
+  });
+});
