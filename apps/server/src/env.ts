@@ -44,6 +44,8 @@ export const serverEnvSchema = z
     LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
     LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
     CORS_ORIGINS: z.string().optional(),
+    PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
+    UPLOAD_DIR: z.string().optional(),
     TRUST_PROXY: booleanFlag.default(false),
   })
   .superRefine((env, ctx) => {

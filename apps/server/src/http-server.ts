@@ -3,6 +3,7 @@ import { appRouter, createContextInner, type ApiDependencies } from "@mp-auth/ap
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
+import { AVATAR_PATH_PREFIX, createAvatarUploads } from "./avatar-uploads.ts";
 
 export interface HttpServerOptions {
   deps: ApiDependencies;
@@ -10,13 +11,16 @@ export interface HttpServerOptions {
   /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
   corsOrigins: true | string[];
   trustProxy: boolean;
+  uploadDir: string;
+  publicUrl: string | undefined;
 }
 
 /** Large enough for any procedure input here (avatars are URLs, not files). */
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** GET /healthz, tRPC under /trpc, CORS for the H5 build, one log line per request. */
-export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: HttpServerOptions): http.Server {
+export function createHttpServer({ deps, logger, corsOrigins, trustProxy, uploadDir, publicUrl }: HttpServerOptions): http.Server {
+  const avatars = createAvatarUploads({ deps, logger, uploadDir, publicUrl, trustProxy });
   const clientIp = (req: http.IncomingMessage) => {
     const forwarded = req.headers["x-forwarded-for"];
     if (trustProxy && typeof forwarded === "string") return forwarded.split(",")[0]?.trim();
@@ -41,6 +45,14 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
     },
   });
 
+  /** A fault outside tRPC: logged with its cause, answered without it. */
+  const failed = (res: http.ServerResponse, error: unknown) => {
+    logger.error({ err: error }, "request failed");
+    if (res.headersSent) return res.destroy();
+    res.writeHead(500, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "Internal server error.", reason: "INTERNAL" } }));
+  };
+
   const corsMiddleware = cors({
     origin: corsOrigins === true ? true : corsOrigins.length > 0 ? corsOrigins : false,
     methods: ["GET", "POST", "OPTIONS"],
@@ -63,6 +75,14 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
       if (pathname === "/healthz") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ status: "ok" }));
+        return;
+      }
+      if (pathname === "/uploads/avatar") {
+        avatars.upload(req, res).catch((error: unknown) => failed(res, error));
+        return;
+      }
+      if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
+        avatars.serve(req, res, pathname.slice(AVATAR_PATH_PREFIX.length)).catch((error: unknown) => failed(res, error));
         return;
       }
       if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {

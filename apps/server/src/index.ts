@@ -1,4 +1,5 @@
 import type { AddressInfo } from "node:net";
+import path from "node:path";
 import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher } from "@mp-auth/api";
 import { createDatabase, dataDir, defaultDatabaseUrl, migrateDatabase } from "@mp-auth/db";
 import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
@@ -80,12 +81,21 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
         perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
       }),
       codeExchangeCache: createMemoryCodeExchangeCache(),
+      // Development serves its own uploads over http; production avatars must be https.
+      allowHttpAvatarUrls: env.NODE_ENV !== "production" || Boolean(mock),
     };
 
     const corsList = env.CORS_ORIGINS?.split(",").map((origin) => origin.trim()).filter(Boolean);
     // Permissive CORS only against the mock (local development); a real deployment lists its origins.
     const corsOrigins = corsList?.includes("*") ? true : corsList ?? (mock ? true : []);
-    const server = createHttpServer({ deps, logger, corsOrigins, trustProxy: env.TRUST_PROXY });
+    const server = createHttpServer({
+      deps,
+      logger,
+      corsOrigins,
+      trustProxy: env.TRUST_PROXY,
+      uploadDir: env.UPLOAD_DIR ?? path.join(dataDir, "uploads"),
+      publicUrl: env.PUBLIC_URL,
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(env.PORT, env.HOST, () => resolve());

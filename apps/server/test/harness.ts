@@ -44,6 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       // Suites log in far more often than a person: limits have their own test.
       LOGIN_RATE_LIMIT_PER_IP: "10000",
       LOGIN_RATE_LIMIT_PER_OPENID: "10000",
+      UPLOAD_DIR: mkdtempSync(path.join(tmpdir(), "mp-auth-uploads-")),
       ...env,
       DATABASE_URL: databaseUrl,
     },

@@ -28,6 +28,8 @@ export interface ApiDependencies {
   sessionKeyCipher: SessionKeyCipher;
   logger: ApiLogger;
   loginRateLimiters: LoginRateLimiters;
+  /** Accept http:// avatar URLs (development: the server's own uploads are served over http). */
+  allowHttpAvatarUrls: boolean;
   codeExchangeCache: CodeExchangeCache;
   now?: () => Date;
 }

@@ -44,6 +44,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     logger: silentLogger,
     loginRateLimiters: createMemoryLoginRateLimiters({ perIpPerMinute: 10_000, perOpenidPerMinute: 10_000 }),
     codeExchangeCache: createMemoryCodeExchangeCache(),
+    allowHttpAvatarUrls: false,
   };
   return {
     deps,

@@ -25,24 +25,29 @@ export const nicknameSchema = z
   .refine((value) => !/\p{Cs}/u.test(value), "nickname contains a broken emoji (lone surrogate)");
 
 /**
- * An https URL of an avatar the client already uploaded. The temporary path that
- * `<button open-type="chooseAvatar">` gives (wxfile://, http://tmp/...) exists only on the phone:
- * upload it first (Taro.uploadFile to your storage / CDN, after WeChat's media content check).
+ * The URL of an avatar the client already uploaded (POST /uploads/avatar answers one). The temporary
+ * path that `<button open-type="chooseAvatar">` gives (wxfile://, http://tmp/...) exists only on the
+ * phone and is refused with a hint. https only, except in development (`allowHttp`), where the
+ * server's own upload URLs are plain http.
  */
-export const avatarUrlSchema = z
-  .string({ error: "avatarUrl must be a string" })
-  .trim()
-  .max(AVATAR_URL_MAX_LENGTH, `avatarUrl is too long: at most ${AVATAR_URL_MAX_LENGTH} characters`)
-  .refine((value) => !/^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(value), {
-    message: "avatarUrl is a temporary file path from chooseAvatar: upload the file first and send its https URL",
-  })
-  .pipe(z.url({ protocol: /^https$/, hostname: z.regexes.hostname, error: "avatarUrl must be an https URL" }))
-  .refine((value) => !new URL(value).username && !new URL(value).password, "avatarUrl cannot carry credentials");
+export function avatarUrlSchema(allowHttp: boolean) {
+  const protocols = allowHttp ? /^https?$/ : /^https$/;
+  return z
+    .string({ error: "avatarUrl must be a string" })
+    .trim()
+    .max(AVATAR_URL_MAX_LENGTH, `avatarUrl is too long: at most ${AVATAR_URL_MAX_LENGTH} characters`)
+    .refine((value) => !/^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(value), {
+      message: "avatarUrl is a temporary file path from chooseAvatar: upload the file first (POST /uploads/avatar) and send its URL",
+    })
+    .pipe(z.url({ protocol: protocols, hostname: z.regexes.hostname, error: allowHttp ? "avatarUrl must be an http(s) URL" : "avatarUrl must be an https URL" }))
+    .refine((value) => !new URL(value).username && !new URL(value).password, "avatarUrl cannot carry credentials");
+}
 
+/** Input of user.updateProfile. Whether plain http avatars are allowed is decided per server, in the resolver. */
 export const updateProfileInput = z
   .object({
     nickname: nicknameSchema.optional(),
-    avatarUrl: avatarUrlSchema.nullable().optional(),
+    avatarUrl: avatarUrlSchema(true).nullable().optional(),
   })
   .strict()
   .refine((input) => input.nickname !== undefined || input.avatarUrl !== undefined, "pass nickname and/or avatarUrl");

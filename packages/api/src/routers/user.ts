@@ -1,3 +1,4 @@
+import { ApiError } from "../errors.ts";
 import { bindPhone, bindPhoneInput } from "../services/phone.ts";
 import { publicUserSelect, toPublicUserJson } from "../services/users.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
@@ -12,6 +13,9 @@ export const userRouter = createTRPCRouter({
    * `avatarUrl: null` removes the avatar.
    */
   updateProfile: protectedProcedure.input(updateProfileInput).mutation(async ({ ctx, input }) => {
+    if (input.avatarUrl?.startsWith("http:") && !ctx.deps.allowHttpAvatarUrls) {
+      throw new ApiError("INVALID_INPUT", { message: "Invalid input: avatarUrl must be an https URL" });
+    }
     const user = await ctx.deps.db.user.update({
       where: { id: ctx.user.id },
       data: {
