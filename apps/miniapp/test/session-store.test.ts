@@ -114,4 +114,28 @@ describe("session store", () => {
     await slowStart;
     expect(store.getState()).toEqual({ status: "signed-out" });
   });
+
+  it("shows an updated profile at once and lets no older refresh overwrite it", async () => {
+    let resolveRefresh: (user: User) => void = () => {};
+    const fetchCurrentUser = vi
+      .fn<() => Promise<User>>()
+      .mockResolvedValueOnce({ id: "u1" })
+      .mockImplementationOnce(() => new Promise((resolve) => (resolveRefresh = resolve)));
+    const { store } = setup({ fetchCurrentUser });
+    await store.start();
+    const refresh = store.refreshUser();
+    store.replaceUser({ id: "u1-updated" });
+    expect(store.getState()).toEqual({ status: "signed-in", user: { id: "u1-updated" } });
+    resolveRefresh({ id: "u1-stale" });
+    await refresh;
+    expect(store.getState()).toEqual({ status: "signed-in", user: { id: "u1-updated" } });
+  });
+
+  it("ignores an updated profile when nobody is signed in", async () => {
+    const { store } = setup();
+    await store.start();
+    store.markSignedOut();
+    store.replaceUser({ id: "u1" });
+    expect(store.getState()).toEqual({ status: "signed-out" });
+  });
 });

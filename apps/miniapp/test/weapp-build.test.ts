@@ -26,9 +26,22 @@ describe("weapp build (default settings)", () => {
     expect(size.mainPackageBytes).toBeLessThanOrEqual(WECHAT_MAIN_PACKAGE_LIMIT_BYTES);
   });
 
-  it("contains no dev login code source", () => {
-    const offenders = listFiles(distDir).filter((file) => /\/mock\/login|mock-wechat-login/.test(readDist(file)));
+  it("contains no dev code source (login or phone) and no mock WeChat path", () => {
+    const offenders = listFiles(distDir).filter((file) => /\/mock\/|mock-wechat-(login|phone)/.test(readDist(file)));
     expect(offenders).toEqual([]);
+  });
+
+  it("uses the real chooseAvatar and getPhoneNumber buttons, and uploads next to the API", () => {
+    const profileJs = readDist("pages/profile/index.js");
+    expect(profileJs).toContain("chooseAvatar");
+    expect(profileJs).toContain("getPhoneNumber");
+    // The H5 file picker is not what WeChat users get.
+    expect(profileJs).not.toContain("chooseImage");
+    const code = listFiles(distDir)
+      .filter((file) => file.endsWith(".js"))
+      .map(readDist)
+      .join("\n");
+    expect(code).toContain("/uploads/avatar");
   });
 
   it("ships no server code (the router is imported as a type only)", () => {
@@ -52,7 +65,7 @@ describe("weapp build (default settings)", () => {
     expect(projectConfig.setting).toMatchObject({ es6: true, enhance: true });
 
     const appJson = JSON.parse(readDist("app.json")) as { pages: string[] };
-    expect(appJson.pages).toEqual(["pages/home/index", "pages/sessions/index"]);
+    expect(appJson.pages).toEqual(["pages/home/index", "pages/profile/index", "pages/sessions/index"]);
     for (const page of appJson.pages) {
       for (const extension of [".js", ".json", ".wxml"]) expect(listFiles(distDir)).toContain(`${page}${extension}`);
     }

@@ -16,8 +16,8 @@ export interface UserFacingError {
   retryable: boolean;
 }
 
-/** Texts for the server's `error.data.reason` values (packages/api/src/errors.ts). */
-const messagesByReason: Record<string, string> = {
+/** Texts for the server's `error.data.reason` values (packages/api/src/errors.ts), shared by every page. */
+export const messagesByReason: Readonly<Record<string, string>> = {
   WX_USER_BLOCKED: "该微信账号已被微信限制登录，请稍后再试或联系客服",
   WX_RATE_LIMITED: "登录太频繁了，请稍后再试",
   LOGIN_RATE_LIMITED: "登录太频繁了，请稍后再试",

@@ -46,6 +46,11 @@ export interface SessionStore<User> {
   refreshUser: () => Promise<void>;
   /** The server already ended this session (e.g. logoutAll): show the signed-out state. */
   markSignedOut: () => void;
+  /**
+   * A call answered with the user's updated profile (user.updateProfile, user.bindPhone): every
+   * page shows it at once, without another user.me. Ignored unless signed in.
+   */
+  replaceUser: (user: User) => void;
 }
 
 export function createSessionStore<User>(deps: SessionStoreDeps<User>): SessionStore<User> {
@@ -134,6 +139,12 @@ export function createSessionStore<User>(deps: SessionStoreDeps<User>): SessionS
       deps.forgetSession();
       deps.signedOutByUser.set(true);
       setState({ status: "signed-out" });
+    },
+    replaceUser(user) {
+      if (state.status !== "signed-in") return;
+      // A refresh still in flight read the profile before this change: its answer must not win.
+      latestTicket++;
+      setState({ status: "signed-in", user });
     },
   };
 }

@@ -3,6 +3,7 @@ import Taro from "@tarojs/taro";
 import { ErrorPanel } from "../../components/error-panel";
 import type { CurrentUser } from "../../services/api";
 import { avatarInitial, displayNickname, formatDateTime } from "../../services/format";
+import { maskPhoneNumber } from "../../services/phone-number";
 import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
 
@@ -62,10 +63,23 @@ function SignedIn({ user }: { user: CurrentUser }) {
             </Text>
           </View>
           <Text className="meta">注册时间：{formatDateTime(user.createdAt)}</Text>
+          {user.phoneNumber ? (
+            <Text id="home-phone" className="meta">
+              手机号：{maskPhoneNumber(user.phoneNumber)}
+            </Text>
+          ) : null}
         </View>
       </View>
 
       <View className="actions">
+        <Button
+          id="open-profile"
+          className="button"
+          type="primary"
+          onClick={() => void Taro.navigateTo({ url: "/pages/profile/index" })}
+        >
+          编辑资料
+        </Button>
         <Button
           id="open-sessions"
           className="button"

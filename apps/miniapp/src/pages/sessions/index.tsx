@@ -1,20 +1,14 @@
 import { Button, Text, View } from "@tarojs/components";
 import Taro, { useDidShow } from "@tarojs/taro";
 import { useCallback, useRef, useState } from "react";
+import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
+import { SignedOutPanel } from "../../components/signed-out-panel";
 import { api, type DeviceSession } from "../../services/api";
 import { describeError, type UserFacingError } from "../../services/error-messages";
 import { describeDevice, formatDateTime } from "../../services/format";
 import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
-
-/**
- * `loading`/`disabled` only when true: on H5 a `disabled={false}` still reaches the DOM as an
- * attribute and the button is drawn greyed out.
- */
-function busyProps(loading: boolean, disabled: boolean): { loading?: true; disabled?: true } {
-  return { ...(loading ? { loading: true } : {}), ...(disabled ? { disabled: true } : {}) };
-}
 
 type ListState =
   | { status: "loading" }
@@ -82,16 +76,7 @@ export default function SessionsPage() {
   }
 
   if (sessionState.status === "signed-out") {
-    return (
-      <View className="page">
-        <View id="sessions-signed-out" className="panel">
-          <Text className="status-text">你已退出登录</Text>
-          <Button id="back-home" className="button" onClick={() => void Taro.reLaunch({ url: "/pages/home/index" })}>
-            返回首页
-          </Button>
-        </View>
-      </View>
-    );
+    return <SignedOutPanel id="sessions-signed-out" />;
   }
 
   return (

@@ -5,16 +5,18 @@ import path from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "@mp-auth/server";
-import { getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
+import { getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { miniappRoot, taroBuild } from "../scripts/taro-build";
 import { listFiles } from "../scripts/weapp-size";
 import { launchChromium } from "./helpers/browser";
+import { createPng } from "./helpers/png";
 import { serveStatic, type StaticServer } from "./helpers/static-server";
 import { callTrpc, expectOk } from "./helpers/trpc-http";
 
 /**
  * The H5 build of the mini-program against the real server and the mock WeChat, in Chromium.
- * Steps run in order and share one page: each starts from where the previous one left off.
+ * Steps run in order and share one page (and one build, ~25 s): each starts from where the
+ * previous one left off, the profile steps after the sign-in and sessions steps.
  */
 
 const ARTIFACTS_DIR = path.join(miniappRoot, "test-artifacts", "e2e");
@@ -22,10 +24,18 @@ const H5_OUTPUT_DIR = "dist/e2e/h5";
 const SESSION_STORAGE_KEY = "mp-auth.session";
 const MOCK_OPENID_STORAGE_KEY = "mp-auth.mock-openid";
 const CODE2SESSION_PATH = "/sns/jscode2session";
+const PHONE_NUMBER_PATH = "/wxa/business/getuserphonenumber";
 
 interface DeviceSession {
   id: string;
   current: boolean;
+}
+
+interface Profile {
+  id: string;
+  nickname: string | null;
+  avatarUrl: string | null;
+  phoneNumber: string | null;
 }
 
 let server: RunningServer;
@@ -94,7 +104,9 @@ afterAll(async () => {
 });
 
 async function screenshot(name: string): Promise<void> {
-  // Taro's H5 router slides pages in: wait until the transition is over.
+  // Taro's H5 router slides pages in: wait until the transition is over. It starts a frame or two
+  // after the new page is in the DOM, so let two frames pass before asking.
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
   await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: 5_000 });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
 }
@@ -125,6 +137,15 @@ async function code2sessionCalls(): Promise<number> {
   return (await getMockStats(mockWechatUrl))[CODE2SESSION_PATH] ?? 0;
 }
 
+/** The profile as the server has it, read with the page's own token. */
+async function serverProfile(): Promise<Profile> {
+  return expectOk(callTrpc<Profile>(server.trpcUrl, "query", "user.me", { token: await storedToken() }));
+}
+
+async function textOf(selector: string): Promise<string> {
+  return ((await page.locator(selector).textContent()) ?? "").trim();
+}
+
 async function refusalReason(token: string): Promise<string | undefined> {
   const result = await callTrpc(server.trpcUrl, "query", "user.me", { token });
   return result.ok ? undefined : result.reason;
@@ -133,13 +154,15 @@ async function refusalReason(token: string): Promise<string | undefined> {
 describe("H5 page against the server and the mock WeChat", () => {
   let userId: string;
 
-  it("was built with the dev login code source it was asked for", () => {
-    // The counterpart of test/weapp-build.test.ts: the same check finds the path when it is configured.
+  it("was built with the dev code sources it was asked for", () => {
+    // The counterpart of test/weapp-build.test.ts: the same check finds the paths when configured.
     const distDir = path.join(miniappRoot, H5_OUTPUT_DIR);
-    const withMockPath = listFiles(distDir).filter(
-      (file) => file.endsWith(".js") && readFileSync(path.join(distDir, file), "utf8").includes("/mock/login"),
-    );
-    expect(withMockPath).not.toEqual([]);
+    const code = listFiles(distDir)
+      .filter((file) => file.endsWith(".js"))
+      .map((file) => readFileSync(path.join(distDir, file), "utf8"))
+      .join("\n");
+    expect(code).toContain("/mock/login");
+    expect(code).toContain("/mock/phone");
   });
 
   it("signs in at launch without a click", async () => {
@@ -242,5 +265,110 @@ describe("H5 page against the server and the mock WeChat", () => {
     await page.locator("#signed-out").waitFor({ state: "visible", timeout: 15_000 });
     expect(await refusalReason(token)).toBe("REVOKED");
     await screenshot("06-logged-out-everywhere");
+  });
+});
+
+describe("profile page", () => {
+  const nicknameInput = () => page.locator("#profile-nickname-input input");
+  const savedNickname = "测试用户🐼";
+
+  it("opens from the home page", async () => {
+    // The steps above ended with every device signed out: sign in again, as a user would.
+    await page.locator("#login").click();
+    await shownUserId();
+    await page.locator("#open-profile").click();
+    await nicknameInput().waitFor({ state: "visible", timeout: 15_000 });
+    expect(await textOf("#profile-nickname")).toBe("微信用户");
+    expect(await textOf("#profile-phone")).toBe("未绑定");
+    expect(await page.locator("#profile-avatar-placeholder").count()).toBe(1);
+    await screenshot("07-profile");
+  });
+
+  it("saves a nickname with Chinese and emoji, shown on the home page too", async () => {
+    await nicknameInput().fill(savedNickname);
+    // Counted as the server counts: the emoji is one character.
+    await expect.poll(() => textOf("#profile-nickname-count")).toBe("5/20");
+    await page.locator("#profile-save").click();
+    await expect.poll(() => textOf("#profile-nickname"), { timeout: 15_000 }).toBe(savedNickname);
+    expect(await page.locator("#profile-error").count()).toBe(0);
+    expect((await serverProfile()).nickname).toBe(savedNickname);
+    await screenshot("08-profile-nickname-saved");
+
+    // Home reads the same state: the new nickname without a reload or another user.me.
+    await page.goBack();
+    await page.locator("#nickname").waitFor({ state: "visible", timeout: 15_000 });
+    expect(await textOf("#nickname")).toBe(savedNickname);
+    expect(await textOf("#avatar-placeholder")).toBe("测");
+    await page.locator("#open-profile").click();
+    await nicknameInput().waitFor({ state: "visible", timeout: 15_000 });
+  });
+
+  it("uploads an avatar through the file picker", async () => {
+    // 48x48, a green disc on white: small, valid, and recognisable in the screenshot.
+    const avatarPng = createPng(48, 48, (x, y) =>
+      (x - 23.5) ** 2 + (y - 23.5) ** 2 < 20 ** 2 ? [7, 193, 96, 255] : [255, 255, 255, 255],
+    );
+    const fileChooser = page.waitForEvent("filechooser", { timeout: 10_000 });
+    await page.locator("#profile-avatar-upload").click();
+    await (await fileChooser).setFiles({ name: "avatar.png", mimeType: "image/png", buffer: avatarPng });
+
+    const avatar = page.locator("#profile-avatar img");
+    await avatar.waitFor({ state: "visible", timeout: 15_000 });
+    // The browser really loaded the stored image.
+    await expect.poll(() => avatar.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(48);
+    expect(await page.locator("#profile-error").count()).toBe(0);
+
+    const { avatarUrl } = await serverProfile();
+    expect(avatarUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/uploads\/avatars\/[0-9a-f]{32}\.png$/);
+    const image = await fetch(avatarUrl!, { signal: AbortSignal.timeout(10_000) });
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await image.arrayBuffer()).equals(avatarPng)).toBe(true);
+    await screenshot("09-profile-avatar");
+  });
+
+  it("shows the server's refusal of a 21-character nickname and changes nothing", async () => {
+    const tooLong = "一二三四五六七八九十一二三四五六七八九十🐼";
+    await nicknameInput().fill(tooLong);
+    await expect.poll(() => textOf("#profile-nickname-count")).toBe("21/20");
+    // The hint does not stop the save: the server is the judge.
+    await page.locator("#profile-save").click();
+
+    const error = page.locator("#profile-error");
+    await error.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await error.getAttribute("data-reason")).toBe("INVALID_INPUT");
+    expect(await error.getAttribute("data-server-message")).toMatch(/too long/);
+    expect(await textOf("#profile-error .error-message")).toBe("昵称最多 20 个字");
+    expect(await page.locator("#profile-retry").count()).toBe(0);
+    expect(await textOf("#profile-nickname")).toBe(savedNickname);
+    expect((await serverProfile()).nickname).toBe(savedNickname);
+    await screenshot("10-profile-nickname-too-long");
+  });
+
+  it("binds a phone number with a mock WeChat code and masks it", async () => {
+    const openid = await storedValue(MOCK_OPENID_STORAGE_KEY);
+    if (typeof openid !== "string") throw new Error("no mock openid stored");
+    // The mock answers every later code of this WeChat user with the number chosen here.
+    await mintPhoneCode(mockWechatUrl, { openid, phoneNumber: "13912345678" });
+
+    // First WeChat refuses the code (40029): the page asks for a new tap, no retry button.
+    await injectFault(mockWechatUrl, { path: PHONE_NUMBER_PATH, errcode: 40029, count: 1 });
+    await page.locator("#profile-bind-phone").click();
+    const error = page.locator("#profile-error");
+    await expect.poll(() => error.getAttribute("data-reason"), { timeout: 15_000 }).toBe("PHONE_CODE_INVALID");
+    expect(await textOf("#profile-error .error-message")).toBe("手机号验证已失效，请重新点击");
+    expect(await textOf("#profile-phone")).toBe("未绑定");
+
+    await page.locator("#profile-bind-phone").click();
+    await expect.poll(() => textOf("#profile-phone"), { timeout: 15_000 }).toBe("139****5678");
+    expect(await error.count()).toBe(0);
+    expect((await serverProfile()).phoneNumber).toBe("13912345678");
+    await screenshot("11-profile-phone-bound");
+
+    await page.goBack();
+    await page.locator("#home-phone").waitFor({ state: "visible", timeout: 15_000 });
+    expect(await textOf("#home-phone")).toBe("手机号：139****5678");
+    expect(await page.locator("#avatar").count()).toBe(1);
+    await screenshot("12-home-after-profile");
   });
 });
