@@ -37,6 +37,7 @@ export const serverEnvSchema = z
       .min(60, "must be at least 60 seconds")
       .max(365 * 24 * 3600, "must be at most a year")
       .default(7 * 24 * 3600),
+    SESSION_RETENTION_DAYS: z.coerce.number().int().min(0, "must be 0 or more days").default(30),
     SESSION_KEY_ENCRYPTION_KEY: z
       .string()
       .refine((value) => Buffer.from(value, "base64").length === 32, "must be base64 of 32 random bytes (openssl rand -base64 32)")

@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher } from "@mp-auth/api";
+import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher, purgeEndedSessions } from "@mp-auth/api";
 import { createDatabase, dataDir, defaultDatabaseUrl, migrateDatabase } from "@mp-auth/db";
 import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
@@ -100,6 +100,16 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
       server.once("error", reject);
       server.listen(env.PORT, env.HOST, () => resolve());
     });
+    // Ended sessions are kept SESSION_RETENTION_DAYS for the record, then deleted: at start and every 6 hours.
+    const purge = () =>
+      purgeEndedSessions(db, new Date(), env.SESSION_RETENTION_DAYS).then(
+        (count) => count > 0 && logger.info({ count }, "purged ended sessions"),
+        (error: unknown) => logger.warn({ err: error }, "purging ended sessions failed"),
+      );
+    await purge();
+    const purgeTimer = setInterval(() => void purge(), 6 * 3600 * 1000);
+    purgeTimer.unref();
+
     const { port } = server.address() as AddressInfo;
     const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
     const url = `http://${host}:${port}`;
@@ -112,6 +122,7 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
       ...(mock ? { mockWechatUrl: mock.url } : {}),
       close: () =>
         (closing ??= (async () => {
+          clearInterval(purgeTimer);
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();

@@ -9,4 +9,4 @@ export {
   type LoginRateLimiters,
   type LoginRateLimitSettings,
 } from "./services/login-guards.ts";
-export { authenticateSession, type AuthenticatedSession } from "./services/sessions.ts";
+export { authenticateSession, purgeEndedSessions, type AuthenticatedSession } from "./services/sessions.ts";

@@ -61,3 +61,16 @@ export function newSessionData(ctx: Context, userId: string) {
     },
   };
 }
+
+/**
+ * Deletes sessions that ended (expired or revoked) more than `retentionDays` ago. Ended sessions are
+ * kept a while so a device list or an audit can still explain a logout; after that they are only
+ * weight on the tokenHash index. Returns how many rows went.
+ */
+export async function purgeEndedSessions(db: Context["deps"]["db"], now: Date, retentionDays = 30): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
+  const { count } = await db.session.deleteMany({
+    where: { OR: [{ expiresAt: { lt: cutoff } }, { revokedAt: { lt: cutoff } }] },
+  });
+  return count;
+}
