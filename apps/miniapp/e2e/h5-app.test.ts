@@ -106,7 +106,9 @@ afterAll(async () => {
 async function screenshot(name: string): Promise<void> {
   // Taro's H5 router slides pages in: wait until the transition is over. It starts a frame or two
   // after the new page is in the DOM, so let two frames pass before asking.
-  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+  await page.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+  );
   await page.waitForFunction(() => document.getAnimations().length === 0, undefined, { timeout: 5_000 });
   await page.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true });
 }
@@ -315,7 +317,9 @@ describe("profile page", () => {
     const avatar = page.locator("#profile-avatar img");
     await avatar.waitFor({ state: "visible", timeout: 15_000 });
     // The browser really loaded the stored image.
-    await expect.poll(() => avatar.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth)).toBe(48);
+    await expect
+      .poll(() => avatar.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth))
+      .toBe(48);
     expect(await page.locator("#profile-error").count()).toBe(0);
 
     const { avatarUrl } = await serverProfile();

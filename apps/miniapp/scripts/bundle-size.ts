@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   console.log(
     `main package:      ${formatKb(size.mainPackageBytes)} (budget ${formatKb(MAIN_PACKAGE_BUDGET_BYTES)}, WeChat limit ${formatKb(WECHAT_MAIN_PACKAGE_LIMIT_BYTES)})`,
   );
-  for (const [root, bytes] of Object.entries(size.subpackageBytes)) console.log(`subpackage ${root}: ${formatKb(bytes)}`);
+  for (const [root, bytes] of Object.entries(size.subpackageBytes))
+    console.log(`subpackage ${root}: ${formatKb(bytes)}`);
   console.log("largest files of the main package:");
   for (const { file, bytes } of size.largestFiles) console.log(`  ${formatKb(bytes).padStart(10)}  ${file}`);
   if (size.mainPackageBytes > MAIN_PACKAGE_BUDGET_BYTES) {

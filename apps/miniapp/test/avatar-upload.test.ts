@@ -33,7 +33,9 @@ describe("parseAvatarUploadResponse", () => {
     expect(parseAvatarUploadResponse(200, '{"url":"http://127.0.0.1:3000/uploads/avatars/a.png"}')).toBe(
       "http://127.0.0.1:3000/uploads/avatars/a.png",
     );
-    expect(parseAvatarUploadResponse(200, { url: "https://cdn.example.com/a.png" })).toBe("https://cdn.example.com/a.png");
+    expect(parseAvatarUploadResponse(200, { url: "https://cdn.example.com/a.png" })).toBe(
+      "https://cdn.example.com/a.png",
+    );
   });
 
   it("turns refusals into errors carrying the server's reason and the action", () => {
@@ -90,7 +92,9 @@ describe("uploadAvatarFile", () => {
     const { deps, sent, session } = fakeDeps([OK]);
     await expect(uploadAvatarFile("wxfile://tmp_1.png", deps)).resolves.toBe("http://server/uploads/avatars/a.png");
     expect(session.ensureSession).toHaveBeenCalledTimes(1);
-    expect(sent).toEqual([{ url: "http://server/uploads/avatar", name: "file", header: { Authorization: "Bearer token-1" } }]);
+    expect(sent).toEqual([
+      { url: "http://server/uploads/avatar", name: "file", header: { Authorization: "Bearer token-1" } },
+    ]);
     expect(session.login).not.toHaveBeenCalled();
   });
 
@@ -103,7 +107,9 @@ describe("uploadAvatarFile", () => {
 
   it("fails with the second refusal instead of looping", async () => {
     const { deps, session } = fakeDeps([REVOKED, REVOKED, OK]);
-    await expect(uploadAvatarFile("wxfile://tmp_1.png", deps)).rejects.toMatchObject({ data: { reason: "REVOKED", action: "relogin" } });
+    await expect(uploadAvatarFile("wxfile://tmp_1.png", deps)).rejects.toMatchObject({
+      data: { reason: "REVOKED", action: "relogin" },
+    });
     expect(session.login).toHaveBeenCalledTimes(1);
   });
 
@@ -122,8 +128,12 @@ describe("uploadAvatarFile", () => {
   });
 
   it("does not log in again for refusals that are not about the session", async () => {
-    const { deps, session } = fakeDeps([{ statusCode: 413, data: '{"error":{"message":"big","reason":"UPLOAD_TOO_LARGE"}}' }]);
-    await expect(uploadAvatarFile("x", deps)).rejects.toMatchObject({ data: { reason: "UPLOAD_TOO_LARGE", action: "show" } });
+    const { deps, session } = fakeDeps([
+      { statusCode: 413, data: '{"error":{"message":"big","reason":"UPLOAD_TOO_LARGE"}}' },
+    ]);
+    await expect(uploadAvatarFile("x", deps)).rejects.toMatchObject({
+      data: { reason: "UPLOAD_TOO_LARGE", action: "show" },
+    });
     expect(session.login).not.toHaveBeenCalled();
   });
 

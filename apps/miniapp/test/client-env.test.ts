@@ -9,7 +9,10 @@ describe("resolveClientEnv", () => {
 
   it("trims and drops trailing slashes", () => {
     expect(
-      resolveClientEnv({ TARO_APP_API_URL: "https://api.example.com/trpc/", TARO_APP_WX_MOCK_URL: "http://127.0.0.1:3001/" }),
+      resolveClientEnv({
+        TARO_APP_API_URL: "https://api.example.com/trpc/",
+        TARO_APP_WX_MOCK_URL: "http://127.0.0.1:3001/",
+      }),
     ).toEqual({ TARO_APP_API_URL: "https://api.example.com/trpc", TARO_APP_WX_MOCK_URL: "http://127.0.0.1:3001" });
   });
 

@@ -27,9 +27,9 @@ describe("selectCodeSource", () => {
 
   it("refuses H5 without a mock instead of logging in with an empty code", () => {
     for (const mockWechatUrl of [undefined, "", "   "]) {
-      expect(() => selectCodeSource({ platform: "h5", mockWechatUrl, wechatLogin, createMockSource: undefined })).toThrow(
-        MissingCodeSourceError,
-      );
+      expect(() =>
+        selectCodeSource({ platform: "h5", mockWechatUrl, wechatLogin, createMockSource: undefined }),
+      ).toThrow(MissingCodeSourceError);
     }
     expect(() =>
       selectCodeSource({ platform: "h5", mockWechatUrl: undefined, wechatLogin, createMockSource: undefined }),
@@ -38,7 +38,12 @@ describe("selectCodeSource", () => {
 
   it("fails clearly when the mock is configured but was not built in", () => {
     expect(() =>
-      selectCodeSource({ platform: "h5", mockWechatUrl: "http://127.0.0.1:3001", wechatLogin, createMockSource: undefined }),
+      selectCodeSource({
+        platform: "h5",
+        mockWechatUrl: "http://127.0.0.1:3001",
+        wechatLogin,
+        createMockSource: undefined,
+      }),
     ).toThrow(/not built in/);
   });
 });

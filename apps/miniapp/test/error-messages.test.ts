@@ -12,14 +12,19 @@ describe("describeError", () => {
       reason: "WX_USER_BLOCKED",
       retryable: true,
     });
-    expect(describeError({ data: { reason: "SOMETHING_NEW" } })).toMatchObject({ reason: "SOMETHING_NEW", retryable: true });
+    expect(describeError({ data: { reason: "SOMETHING_NEW" } })).toMatchObject({
+      reason: "SOMETHING_NEW",
+      retryable: true,
+    });
   });
 
   it("tells a server that cannot be reached from one that failed", () => {
     expect(describeError(new Error("request:fail"))).toMatchObject({ reason: "NETWORK", retryable: true });
     expect(describeError({ data: { httpStatus: 500 } })).toMatchObject({ reason: "HTTP_500" });
     expect(describeError(undefined)).toMatchObject({ reason: "NETWORK" });
-    const timeout = Object.assign(new Error("Request failed"), { cause: { name: "TaroRequestError", kind: "timeout" } });
+    const timeout = Object.assign(new Error("Request failed"), {
+      cause: { name: "TaroRequestError", kind: "timeout" },
+    });
     expect(describeError(timeout)).toMatchObject({ reason: "TIMEOUT", retryable: true });
   });
 

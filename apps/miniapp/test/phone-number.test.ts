@@ -33,25 +33,39 @@ describe("classifyPhoneButtonDetail", () => {
       encryptedData: "ZW5j",
       iv: "aXY=",
     });
-    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:ok", code: "", encryptedData: "ZW5j", iv: "aXY=" })).toMatchObject({
+    expect(
+      classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:ok", code: "", encryptedData: "ZW5j", iv: "aXY=" }),
+    ).toMatchObject({
       kind: "encrypted-data",
     });
     // Half of the legacy pair is no pair.
-    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:ok", encryptedData: "ZW5j" })).toMatchObject({ kind: "failed" });
+    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:ok", encryptedData: "ZW5j" })).toMatchObject({
+      kind: "failed",
+    });
   });
 
   it("recognises the user refusing, whatever the wording", () => {
-    for (const errMsg of ["getPhoneNumber:fail user deny", "getPhoneNumber:fail:user deny", "getPhoneNumber:fail cancel"]) {
+    for (const errMsg of [
+      "getPhoneNumber:fail user deny",
+      "getPhoneNumber:fail:user deny",
+      "getPhoneNumber:fail cancel",
+    ]) {
       expect(classifyPhoneButtonDetail({ errMsg })).toEqual({ kind: "refused" });
     }
   });
 
   it("recognises the exhausted quota by errno 1400001, as a number or a string", () => {
     expect(PHONE_QUOTA_EXHAUSTED_ERRNO).toBe(1400001);
-    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail quota", errno: 1400001 })).toEqual({ kind: "quota-exhausted" });
-    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail", errno: "1400001" })).toEqual({ kind: "quota-exhausted" });
+    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail quota", errno: 1400001 })).toEqual({
+      kind: "quota-exhausted",
+    });
+    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail", errno: "1400001" })).toEqual({
+      kind: "quota-exhausted",
+    });
     // The errno wins even over an errMsg that would read as a refusal.
-    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail user deny", errno: 1400001 })).toEqual({ kind: "quota-exhausted" });
+    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail user deny", errno: 1400001 })).toEqual({
+      kind: "quota-exhausted",
+    });
   });
 
   it("reports other failures with WeChat's text", () => {

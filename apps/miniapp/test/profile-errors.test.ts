@@ -41,38 +41,68 @@ describe("describeProfileError", () => {
 
   it("chooses the phone messages by reason and keeps the server's action", () => {
     const invalid = serverError("The phone number code is invalid", { reason: "PHONE_CODE_INVALID", action: "show" });
-    expect(describeProfileError("phone", invalid)).toMatchObject({ action: "show", message: "手机号验证已失效，请重新点击" });
+    expect(describeProfileError("phone", invalid)).toMatchObject({
+      action: "show",
+      message: "手机号验证已失效，请重新点击",
+    });
     for (const reason of ["WX_RATE_LIMITED", "WX_BUSY", "WX_UNAVAILABLE"]) {
       const busy = serverError("busy", { reason, action: "retry" });
       expect(describeProfileError("phone", busy)).toMatchObject({ action: "retry", reason });
     }
-    expect(describeProfileError("phone", serverError("rate", { reason: "WX_RATE_LIMITED", action: "retry" })).message).toBe(
-      "操作太频繁了，请稍后再试",
-    );
+    expect(
+      describeProfileError("phone", serverError("rate", { reason: "WX_RATE_LIMITED", action: "retry" })).message,
+    ).toBe("操作太频繁了，请稍后再试");
     const corrupt = serverError("bad data", { reason: "ENCRYPTED_DATA_INVALID", action: "show" });
     expect(describeProfileError("phone", corrupt).message).toBe("手机号信息校验失败，请重新点击");
     // Reaching the page, it means the link's relogin + resend did not help: ask for a new tap.
     const stale = serverError("stale", { code: "UNAUTHORIZED", reason: "SESSION_KEY_STALE", action: "relogin" });
-    expect(describeProfileError("phone", stale)).toMatchObject({ action: "show", message: "微信登录状态已更新，请重新点击绑定手机号" });
+    expect(describeProfileError("phone", stale)).toMatchObject({
+      action: "show",
+      message: "微信登录状态已更新，请重新点击绑定手机号",
+    });
     expect(describeProfileError("nickname", stale)).toMatchObject({ action: "relogin" });
   });
 
   it("describes upload failures", () => {
     const tooLarge = new AvatarUploadError("big", { reason: "UPLOAD_TOO_LARGE", action: "show", httpStatus: 413 });
-    expect(describeProfileError("avatar", tooLarge)).toMatchObject({ action: "show", message: "图片太大了，请选择 2 MB 以内的图片" });
-    const wrongType = new AvatarUploadError("type", { reason: "UPLOAD_UNSUPPORTED_TYPE", action: "show", httpStatus: 415 });
+    expect(describeProfileError("avatar", tooLarge)).toMatchObject({
+      action: "show",
+      message: "图片太大了，请选择 2 MB 以内的图片",
+    });
+    const wrongType = new AvatarUploadError("type", {
+      reason: "UPLOAD_UNSUPPORTED_TYPE",
+      action: "show",
+      httpStatus: 415,
+    });
     expect(describeProfileError("avatar", wrongType).message).toContain("PNG");
     const gateway = new AvatarUploadError("502", { reason: "HTTP_502", action: "retry", httpStatus: 502 });
-    expect(describeProfileError("avatar", gateway)).toMatchObject({ action: "retry", message: "服务器开小差了，请稍后重试" });
+    expect(describeProfileError("avatar", gateway)).toMatchObject({
+      action: "retry",
+      message: "服务器开小差了，请稍后重试",
+    });
     const revoked = new AvatarUploadError("revoked", { reason: "REVOKED", action: "relogin", httpStatus: 401 });
-    expect(describeProfileError("avatar", revoked)).toMatchObject({ action: "relogin", message: "该设备已被退出登录，请重新登录" });
+    expect(describeProfileError("avatar", revoked)).toMatchObject({
+      action: "relogin",
+      message: "该设备已被退出登录，请重新登录",
+    });
   });
 
   it("describes calls that got no answer as retryable", () => {
     const timeout = Object.assign(new Error("Request failed"), { cause: new TaroRequestError("timeout", "timed out") });
-    expect(describeProfileError("nickname", timeout)).toMatchObject({ action: "retry", reason: "TIMEOUT", serverMessage: undefined });
-    const internal = serverError("Internal server error.", { code: "INTERNAL_SERVER_ERROR", httpStatus: 500, action: "retry" });
-    expect(describeProfileError("nickname", internal)).toMatchObject({ action: "retry", message: "服务器开小差了，请稍后重试" });
+    expect(describeProfileError("nickname", timeout)).toMatchObject({
+      action: "retry",
+      reason: "TIMEOUT",
+      serverMessage: undefined,
+    });
+    const internal = serverError("Internal server error.", {
+      code: "INTERNAL_SERVER_ERROR",
+      httpStatus: 500,
+      action: "retry",
+    });
+    expect(describeProfileError("nickname", internal)).toMatchObject({
+      action: "retry",
+      message: "服务器开小差了，请稍后重试",
+    });
   });
 
   it("falls back to a sentence per operation", () => {
@@ -90,7 +120,9 @@ describe("describePhoneButtonFailure", () => {
       kind: "problem",
       problem: { reason: "PHONE_QUOTA_EXHAUSTED", action: "show", message: PHONE_QUOTA_EXHAUSTED_MESSAGE },
     });
-    expect(describePhoneButtonFailure({ kind: "failed", errMsg: "getPhoneNumber:fail no permission", errno: undefined })).toMatchObject({
+    expect(
+      describePhoneButtonFailure({ kind: "failed", errMsg: "getPhoneNumber:fail no permission", errno: undefined }),
+    ).toMatchObject({
       kind: "problem",
       problem: { reason: "PHONE_BUTTON_FAILED", serverMessage: "getPhoneNumber:fail no permission" },
     });

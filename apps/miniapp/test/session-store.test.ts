@@ -56,7 +56,10 @@ describe("session store", () => {
   });
 
   it("retries with the stored token when there is one", async () => {
-    const ensureSession = vi.fn<() => Promise<unknown>>().mockRejectedValueOnce(new Error("request:fail")).mockResolvedValue(undefined);
+    const ensureSession = vi
+      .fn<() => Promise<unknown>>()
+      .mockRejectedValueOnce(new Error("request:fail"))
+      .mockResolvedValue(undefined);
     const { store, deps } = setup({ ensureSession, hasStoredSession: () => true });
     await store.start();
     await store.retry();

@@ -74,17 +74,29 @@ describe("weapp build (default settings)", () => {
 
 describe("weapp bundle in a WeChat-like runtime (no fetch, AbortController, window)", () => {
   const expiresAt = () => new Date(Date.now() + 24 * 3600_000).toISOString();
-  const user = { id: "u1", nickname: null, avatarUrl: null, phoneNumber: null, createdAt: expiresAt(), lastLoginAt: expiresAt() };
+  const user = {
+    id: "u1",
+    nickname: null,
+    avatarUrl: null,
+    phoneNumber: null,
+    createdAt: expiresAt(),
+    lastLoginAt: expiresAt(),
+  };
 
   // httpBatchLink answers: one array entry per procedure of the batch.
   function answer(call: WxRequestCall) {
-    if (call.url.includes("/auth.login")) return { statusCode: 200, body: [{ result: { data: { token: "token-1", expiresAt: expiresAt(), user } } }] };
+    if (call.url.includes("/auth.login"))
+      return { statusCode: 200, body: [{ result: { data: { token: "token-1", expiresAt: expiresAt(), user } } }] };
     if (call.url.includes("/user.me")) return { statusCode: 200, body: [{ result: { data: user } }] };
-    return { statusCode: 404, body: [{ error: { message: "unexpected", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } } }] };
+    return {
+      statusCode: 404,
+      body: [{ error: { message: "unexpected", code: -32004, data: { code: "NOT_FOUND", httpStatus: 404 } } }],
+    };
   }
 
   async function settle(check: () => boolean): Promise<void> {
-    for (let waited = 0; waited < 3000 && !check(); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let waited = 0; waited < 3000 && !check(); waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   it("logs in with wx.login at launch, then reads the user with the token", async () => {

@@ -18,10 +18,22 @@ export const AVATAR_PATH_PREFIX = "/uploads/avatars/";
 
 /** Image types recognised by their first bytes: the client's Content-Type is not trusted. */
 const IMAGE_SIGNATURES: { extension: string; contentType: string; matches(bytes: Buffer): boolean }[] = [
-  { extension: "png", contentType: "image/png", matches: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  {
+    extension: "png",
+    contentType: "image/png",
+    matches: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
   { extension: "jpg", contentType: "image/jpeg", matches: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { extension: "gif", contentType: "image/gif", matches: (b) => ["GIF87a", "GIF89a"].includes(b.subarray(0, 6).toString("latin1")) },
-  { extension: "webp", contentType: "image/webp", matches: (b) => b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP" },
+  {
+    extension: "gif",
+    contentType: "image/gif",
+    matches: (b) => ["GIF87a", "GIF89a"].includes(b.subarray(0, 6).toString("latin1")),
+  },
+  {
+    extension: "webp",
+    contentType: "image/webp",
+    matches: (b) => b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP",
+  },
 ];
 const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
 
@@ -54,27 +66,49 @@ function readSingleFile(req: http.IncomingMessage, maxBytes: number): Promise<Re
     try {
       parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 10, parts: 11 } });
     } catch {
-      resolve({ error: { status: 400, reason: "INVALID_INPUT", message: "Send multipart/form-data with one file field named \"file\"." } });
+      resolve({
+        error: {
+          status: 400,
+          reason: "INVALID_INPUT",
+          message: 'Send multipart/form-data with one file field named "file".',
+        },
+      });
       return;
     }
     let result: ReadResult | undefined;
     parser.on("file", (name, stream) => {
       if (name !== "file" || result) {
         stream.resume();
-        result ??= { error: { status: 400, reason: "INVALID_INPUT", message: "The file field must be named \"file\" (Taro.uploadFile name: 'file')." } };
+        result ??= {
+          error: {
+            status: 400,
+            reason: "INVALID_INPUT",
+            message: "The file field must be named \"file\" (Taro.uploadFile name: 'file').",
+          },
+        };
         return;
       }
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
       stream.on("limit", () => {
-        result = { error: { status: 413, reason: "UPLOAD_TOO_LARGE", message: `The avatar is larger than ${Math.round(maxBytes / 1024)} KB.` } };
+        result = {
+          error: {
+            status: 413,
+            reason: "UPLOAD_TOO_LARGE",
+            message: `The avatar is larger than ${Math.round(maxBytes / 1024)} KB.`,
+          },
+        };
       });
       stream.on("end", () => {
         result ??= { file: Buffer.concat(chunks) };
       });
     });
     parser.on("close", () => {
-      resolve(result ?? { error: { status: 400, reason: "INVALID_INPUT", message: "No file field named \"file\" in the upload." } });
+      resolve(
+        result ?? {
+          error: { status: 400, reason: "INVALID_INPUT", message: 'No file field named "file" in the upload.' },
+        },
+      );
     });
     parser.on("error", () => {
       resolve({ error: { status: 400, reason: "INVALID_INPUT", message: "The multipart body is malformed." } });
@@ -90,7 +124,8 @@ export function createAvatarUploads(options: AvatarUploadOptions) {
   const origin = (req: http.IncomingMessage) => {
     if (options.publicUrl) return options.publicUrl.replace(/\/+$/, "");
     const forwardedProto = req.headers["x-forwarded-proto"];
-    const proto = options.trustProxy && typeof forwardedProto === "string" ? forwardedProto.split(",")[0]!.trim() : "http";
+    const proto =
+      options.trustProxy && typeof forwardedProto === "string" ? forwardedProto.split(",")[0]!.trim() : "http";
     return `${proto}://${req.headers.host ?? "localhost"}`;
   };
 
@@ -116,7 +151,8 @@ export function createAvatarUploads(options: AvatarUploadOptions) {
     const read = await readSingleFile(req, maxBytes);
     if ("error" in read) return sendError(res, read.error.status, read.error.reason, read.error.message);
     const type = IMAGE_SIGNATURES.find((signature) => signature.matches(read.file));
-    if (!type) return sendError(res, 415, "UPLOAD_UNSUPPORTED_TYPE", "The avatar must be a PNG, JPEG, GIF or WebP image.");
+    if (!type)
+      return sendError(res, 415, "UPLOAD_UNSUPPORTED_TYPE", "The avatar must be a PNG, JPEG, GIF or WebP image.");
 
     const name = `${randomBytes(16).toString("hex")}.${type.extension}`;
     await mkdir(avatarDir, { recursive: true });

@@ -26,9 +26,14 @@ export const serverEnvSchema = z
       .startsWith("file:", "only SQLite `file:` URLs are supported so far (e.g. file:./.data/dev.db)")
       .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    WX_APPID: z.string().regex(/^wx[0-9a-zA-Z]{10,30}$/, "must look like a mini-program appid (wx + 16 chars)").optional(),
+    WX_APPID: z
+      .string()
+      .regex(/^wx[0-9a-zA-Z]{10,30}$/, "must look like a mini-program appid (wx + 16 chars)")
+      .optional(),
     WX_SECRET: z.string().min(16, "looks too short for an AppSecret").optional(),
-    WX_API_BASE: z.url({ error: "must be a URL such as https://api.weixin.qq.com" }).default("https://api.weixin.qq.com"),
+    WX_API_BASE: z
+      .url({ error: "must be a URL such as https://api.weixin.qq.com" })
+      .default("https://api.weixin.qq.com"),
     WX_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     WX_MOCK_PORT: port(3001),
     SESSION_TTL_SECONDS: z.coerce
@@ -40,7 +45,10 @@ export const serverEnvSchema = z
     SESSION_RETENTION_DAYS: z.coerce.number().int().min(0, "must be 0 or more days").default(30),
     SESSION_KEY_ENCRYPTION_KEY: z
       .string()
-      .refine((value) => Buffer.from(value, "base64").length === 32, "must be base64 of 32 random bytes (openssl rand -base64 32)")
+      .refine(
+        (value) => Buffer.from(value, "base64").length === 32,
+        "must be base64 of 32 random bytes (openssl rand -base64 32)",
+      )
       .optional(),
     LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
     LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
@@ -51,7 +59,11 @@ export const serverEnvSchema = z
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.WX_APPID) !== Boolean(env.WX_SECRET)) {
-      ctx.addIssue({ code: "custom", path: ["WX_SECRET"], message: "set WX_APPID and WX_SECRET together, or neither to use the mock WeChat" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_SECRET"],
+        message: "set WX_APPID and WX_SECRET together, or neither to use the mock WeChat",
+      });
     }
     if (env.WX_APPID && !env.SESSION_KEY_ENCRYPTION_KEY) {
       ctx.addIssue({

@@ -19,7 +19,14 @@ export interface HttpServerOptions {
 const MAX_BODY_BYTES = 64 * 1024;
 
 /** GET /healthz, tRPC under /trpc, CORS for the H5 build, one log line per request. */
-export function createHttpServer({ deps, logger, corsOrigins, trustProxy, uploadDir, publicUrl }: HttpServerOptions): http.Server {
+export function createHttpServer({
+  deps,
+  logger,
+  corsOrigins,
+  trustProxy,
+  uploadDir,
+  publicUrl,
+}: HttpServerOptions): http.Server {
   const avatars = createAvatarUploads({ deps, logger, uploadDir, publicUrl, trustProxy });
   const clientIp = (req: http.IncomingMessage) => {
     const forwarded = req.headers["x-forwarded-for"];
@@ -82,7 +89,9 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy, upload
         return;
       }
       if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
-        avatars.serve(req, res, pathname.slice(AVATAR_PATH_PREFIX.length)).catch((error: unknown) => failed(res, error));
+        avatars
+          .serve(req, res, pathname.slice(AVATAR_PATH_PREFIX.length))
+          .catch((error: unknown) => failed(res, error));
         return;
       }
       if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {

@@ -1,6 +1,11 @@
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { createMemoryCodeExchangeCache, createMemoryLoginRateLimiters, createSessionKeyCipher, purgeEndedSessions } from "@mp-auth/api";
+import {
+  createMemoryCodeExchangeCache,
+  createMemoryLoginRateLimiters,
+  createSessionKeyCipher,
+  purgeEndedSessions,
+} from "@mp-auth/api";
 import { createDatabase, dataDir, defaultDatabaseUrl, migrateDatabase } from "@mp-auth/db";
 import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
@@ -44,7 +49,12 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     wechatConfig = { appid: env.WX_APPID, secret: env.WX_SECRET, baseUrl: env.WX_API_BASE };
     logger.info({ appid: env.WX_APPID, wechatApiBase: env.WX_API_BASE }, "using WeChat");
   } else {
-    mock = await startMockWechat({ host: "127.0.0.1", port: env.WX_MOCK_PORT, appid: MOCK_DEFAULT_APPID, secret: MOCK_DEFAULT_SECRET });
+    mock = await startMockWechat({
+      host: "127.0.0.1",
+      port: env.WX_MOCK_PORT,
+      appid: MOCK_DEFAULT_APPID,
+      secret: MOCK_DEFAULT_SECRET,
+    });
     wechatConfig = { appid: mock.appid, secret: mock.secret, baseUrl: mock.url };
     logger.warn(
       { mockWechatUrl: mock.url, appid: mock.appid },
@@ -58,7 +68,9 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     const db = await createDatabase(databaseUrl);
     const secret = loadSessionKeySecret(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
     if (secret.source === "dev-file") {
-      logger.warn("SESSION_KEY_ENCRYPTION_KEY is not set: session_keys are encrypted with a generated dev key in .data/.");
+      logger.warn(
+        "SESSION_KEY_ENCRYPTION_KEY is not set: session_keys are encrypted with a generated dev key in .data/.",
+      );
     }
 
     // stable_token, not the legacy /cgi-bin/token: several instances share one token without
@@ -71,7 +83,11 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     const deps = {
       db,
       wechat: createWechatClient({ ...wechatConfig, timeoutMs: env.WX_TIMEOUT_MS }),
-      wechatServer: createWechatServerApi({ accessTokens, baseUrl: wechatConfig.baseUrl, timeoutMs: env.WX_TIMEOUT_MS }),
+      wechatServer: createWechatServerApi({
+        accessTokens,
+        baseUrl: wechatConfig.baseUrl,
+        timeoutMs: env.WX_TIMEOUT_MS,
+      }),
       appid: wechatConfig.appid,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
       sessionKeyCipher: createSessionKeyCipher(secret.key),
@@ -85,9 +101,11 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
       allowHttpAvatarUrls: env.NODE_ENV !== "production" || Boolean(mock),
     };
 
-    const corsList = env.CORS_ORIGINS?.split(",").map((origin) => origin.trim()).filter(Boolean);
+    const corsList = env.CORS_ORIGINS?.split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean);
     // Permissive CORS only against the mock (local development); a real deployment lists its origins.
-    const corsOrigins = corsList?.includes("*") ? true : corsList ?? (mock ? true : []);
+    const corsOrigins = corsList?.includes("*") ? true : (corsList ?? (mock ? true : []));
     const server = createHttpServer({
       deps,
       logger,

@@ -7,7 +7,10 @@ import path from "node:path";
  * embedded default generates one into the git-ignored data folder on first start and reuses it, so
  * stored session_keys stay readable across restarts of a dev server.
  */
-export function loadSessionKeySecret(configured: string | undefined, dataDir: string): { key: Buffer; source: "env" | "dev-file" } {
+export function loadSessionKeySecret(
+  configured: string | undefined,
+  dataDir: string,
+): { key: Buffer; source: "env" | "dev-file" } {
   if (configured) return { key: Buffer.from(configured, "base64"), source: "env" };
   const file = path.join(dataDir, "session-key-encryption.key");
   try {

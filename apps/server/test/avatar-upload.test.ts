@@ -23,7 +23,10 @@ async function upload(body: Buffer, options: { token?: string; field?: string; t
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const response = await fetch(`${server.url}/uploads/avatar`, { method: "POST", body: form, headers });
-  return { status: response.status, body: (await response.json()) as { url?: string; error?: { reason: string; message: string } } };
+  return {
+    status: response.status,
+    body: (await response.json()) as { url?: string; error?: { reason: string; message: string } },
+  };
 }
 
 describe("POST /uploads/avatar", () => {
@@ -37,7 +40,10 @@ describe("POST /uploads/avatar", () => {
     expect(image.headers.get("content-type")).toBe("image/png");
     expect(Buffer.from(await image.arrayBuffer()).equals(PNG)).toBe(true);
 
-    const updated = await call<{ avatarUrl: string }>(server.url, "user.updateProfile", { token, input: { avatarUrl: result.body.url } });
+    const updated = await call<{ avatarUrl: string }>(server.url, "user.updateProfile", {
+      token,
+      input: { avatarUrl: result.body.url },
+    });
     expect(updated.data!.avatarUrl).toBe(result.body.url);
   });
 

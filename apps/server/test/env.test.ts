@@ -4,7 +4,12 @@ import { ConfigError, parseServerEnv } from "../src/env.ts";
 describe("server configuration", () => {
   it("has working defaults (mock WeChat, port 3000, 7-day sessions)", () => {
     const env = parseServerEnv({});
-    expect(env).toMatchObject({ PORT: 3000, WX_MOCK_PORT: 3001, SESSION_TTL_SECONDS: 604_800, WX_API_BASE: "https://api.weixin.qq.com" });
+    expect(env).toMatchObject({
+      PORT: 3000,
+      WX_MOCK_PORT: 3001,
+      SESSION_TTL_SECONDS: 604_800,
+      WX_API_BASE: "https://api.weixin.qq.com",
+    });
     expect(env.WX_APPID).toBeUndefined();
   });
 
@@ -16,7 +21,12 @@ describe("server configuration", () => {
     const secret = "s3cr3t-value-that-must-not-leak";
     let message = "";
     try {
-      parseServerEnv({ PORT: "http", WX_APPID: "wx1234567890abcdef", WX_SECRET: secret.slice(0, 5), SESSION_TTL_SECONDS: "5" });
+      parseServerEnv({
+        PORT: "http",
+        WX_APPID: "wx1234567890abcdef",
+        WX_SECRET: secret.slice(0, 5),
+        SESSION_TTL_SECONDS: "5",
+      });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       message = (error as Error).message;
@@ -28,9 +38,9 @@ describe("server configuration", () => {
   });
 
   it("requires a real encryption key with a real WeChat app", () => {
-    expect(() => parseServerEnv({ WX_APPID: "wx1234567890abcdef", WX_SECRET: "0123456789abcdef0123456789abcdef" })).toThrow(
-      /SESSION_KEY_ENCRYPTION_KEY: is required/,
-    );
+    expect(() =>
+      parseServerEnv({ WX_APPID: "wx1234567890abcdef", WX_SECRET: "0123456789abcdef0123456789abcdef" }),
+    ).toThrow(/SESSION_KEY_ENCRYPTION_KEY: is required/);
   });
 
   it("requires WX_APPID and WX_SECRET together", () => {

@@ -81,7 +81,13 @@ export interface CallResult<T = unknown> {
 export async function call<T = unknown>(
   baseUrl: string,
   procedure: string,
-  options: { type?: "query" | "mutation"; input?: unknown; token?: string; authorization?: string; rawBody?: string } = {},
+  options: {
+    type?: "query" | "mutation";
+    input?: unknown;
+    token?: string;
+    authorization?: string;
+    rawBody?: string;
+  } = {},
 ): Promise<CallResult<T>> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.token) headers.authorization = `Bearer ${options.token}`;

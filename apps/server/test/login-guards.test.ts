@@ -22,7 +22,9 @@ describe("idempotent code exchange", () => {
   it("turns a double-submitted code into one session and one WeChat call", async () => {
     const before = (await getMockStats(server.mockWechatUrl))["/sns/jscode2session"] ?? 0;
     const { code, openid } = await mintLoginCode(server.mockWechatUrl, {});
-    const results = await Promise.all([1, 2, 3].map(() => call<LoginResult>(server.url, "auth.login", { input: { code } })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => call<LoginResult>(server.url, "auth.login", { input: { code } })),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(new Set(results.map((r) => r.data!.token)).size).toBe(1);
     expect((await getMockStats(server.mockWechatUrl))["/sns/jscode2session"]).toBe(before + 1);
@@ -61,7 +63,11 @@ describe("login rate limits", () => {
     expect((await attempt()).status).toBe(200);
     const limited = await attempt();
     expect(limited.status).toBe(429);
-    expect(limited.error!.data).toMatchObject({ code: "TOO_MANY_REQUESTS", reason: "LOGIN_RATE_LIMITED", retryable: true });
+    expect(limited.error!.data).toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+      reason: "LOGIN_RATE_LIMITED",
+      retryable: true,
+    });
     expect(limited.error!.data.retryAfterSeconds).toBeGreaterThan(0);
     expect(limited.error!.data.retryAfterSeconds).toBeLessThanOrEqual(60);
   });
@@ -70,7 +76,8 @@ describe("login rate limits", () => {
     // 3 points of this IP's 5 were spent above; junk codes spend the rest.
     const before = (await getMockStats(server.mockWechatUrl))["/sns/jscode2session"] ?? 0;
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await call(server.url, "auth.login", { input: { code: `junk-code-${i}` } }));
+    for (let i = 0; i < 4; i++)
+      results.push(await call(server.url, "auth.login", { input: { code: `junk-code-${i}` } }));
     const statuses = results.map((r) => r.status);
     expect(statuses.slice(-2)).toEqual([429, 429]);
     expect(results.at(-1)!.error!.data).toMatchObject({ reason: "LOGIN_RATE_LIMITED" });

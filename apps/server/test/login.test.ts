@@ -22,7 +22,14 @@ describe("auth.login over HTTP", () => {
     const { token, expiresAt, user } = result.data!;
     expect(token).toMatch(/^mpa_[A-Za-z0-9_-]{43}$/);
     expect(new Date(expiresAt).getTime()).toBeGreaterThan(Date.now());
-    expect(Object.keys(user).sort()).toEqual(["avatarUrl", "createdAt", "id", "lastLoginAt", "nickname", "phoneNumber"]);
+    expect(Object.keys(user).sort()).toEqual([
+      "avatarUrl",
+      "createdAt",
+      "id",
+      "lastLoginAt",
+      "nickname",
+      "phoneNumber",
+    ]);
 
     const me = await call<{ id: string }>(server.url, "user.me", { type: "query", token });
     expect(me.status).toBe(200);
@@ -56,11 +63,15 @@ describe("auth.login over HTTP", () => {
   it("turns 20 parallel first logins of one openid into one user and 20 working tokens", async () => {
     const openid = "o_parallel_first_login_00000001";
     const codes = await Promise.all(Array.from({ length: 20 }, () => mintLoginCode(server.mockWechatUrl, { openid })));
-    const results = await Promise.all(codes.map(({ code }) => call<LoginResult>(server.url, "auth.login", { input: { code } })));
+    const results = await Promise.all(
+      codes.map(({ code }) => call<LoginResult>(server.url, "auth.login", { input: { code } })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(new Set(results.map((r) => r.data!.user.id)).size).toBe(1);
     expect(new Set(results.map((r) => r.data!.token)).size).toBe(20);
-    const mes = await Promise.all(results.map((r) => call(server.url, "user.me", { type: "query", token: r.data!.token })));
+    const mes = await Promise.all(
+      results.map((r) => call(server.url, "user.me", { type: "query", token: r.data!.token })),
+    );
     expect(mes.every((me) => me.status === 200)).toBe(true);
     const db = await createDatabase(server.databaseUrl);
     try {
@@ -75,7 +86,11 @@ describe("WeChat refusals become clear tRPC errors", () => {
   it("rejects a code already exchanged elsewhere with BAD_REQUEST / WX_CODE_USED", async () => {
     const { code } = await mintLoginCode(server.mockWechatUrl, {});
     // Another backend (or a leaked code) used it first: WeChat answers 40163.
-    const elsewhere = createWechatClient({ appid: MOCK_DEFAULT_APPID, secret: MOCK_DEFAULT_SECRET, baseUrl: server.mockWechatUrl });
+    const elsewhere = createWechatClient({
+      appid: MOCK_DEFAULT_APPID,
+      secret: MOCK_DEFAULT_SECRET,
+      baseUrl: server.mockWechatUrl,
+    });
     await elsewhere.code2Session(code);
     const again = await call(server.url, "auth.login", { input: { code } });
     expect(again.status).toBe(400);

@@ -10,8 +10,16 @@ beforeAll(async () => {
 afterAll(async () => server?.close());
 
 /** What the legacy button hands the mini-program, as it sends it on. */
-async function buttonData(openid: string, data: Record<string, unknown>, watermark?: { appid?: string; timestamp?: number }) {
-  const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, { openid, data, ...(watermark ? { watermark } : {}) });
+async function buttonData(
+  openid: string,
+  data: Record<string, unknown>,
+  watermark?: { appid?: string; timestamp?: number },
+) {
+  const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, {
+    openid,
+    data,
+    ...(watermark ? { watermark } : {}),
+  });
   return { encryptedData, iv };
 }
 
@@ -38,7 +46,9 @@ describe("user.bindPhone with a getPhoneNumber code", () => {
     const before = (await getMockStats(server.mockWechatUrl))["/cgi-bin/stable_token"] ?? 0;
     const users = await Promise.all(Array.from({ length: 20 }, () => login()));
     const codes = await Promise.all(users.map(() => mintPhoneCode(server.mockWechatUrl, {})));
-    const results = await Promise.all(users.map((u, i) => call(server.url, "user.bindPhone", { token: u.token, input: { code: codes[i]!.code } })));
+    const results = await Promise.all(
+      users.map((u, i) => call(server.url, "user.bindPhone", { token: u.token, input: { code: codes[i]!.code } })),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     const calls = ((await getMockStats(server.mockWechatUrl))["/cgi-bin/stable_token"] ?? 0) - before;
     expect(calls).toBeLessThanOrEqual(1);
@@ -46,7 +56,10 @@ describe("user.bindPhone with a getPhoneNumber code", () => {
 
   it("refreshes the access token once and retries once on 40001", async () => {
     const { token } = await login();
-    await call(server.url, "user.bindPhone", { token, input: { code: (await mintPhoneCode(server.mockWechatUrl, {})).code } });
+    await call(server.url, "user.bindPhone", {
+      token,
+      input: { code: (await mintPhoneCode(server.mockWechatUrl, {})).code },
+    });
     const statsBefore = await getMockStats(server.mockWechatUrl);
     await injectFault(server.mockWechatUrl, { path: "/wxa/business/getuserphonenumber", errcode: 40001 });
     const { code } = await mintPhoneCode(server.mockWechatUrl, {});
@@ -94,7 +107,10 @@ describe("user.bindPhone with a getPhoneNumber code", () => {
     const first = await login();
     const second = await login();
     const number = "13912345678";
-    await call(server.url, "user.bindPhone", { token: first.token, input: { code: (await mintPhoneCode(server.mockWechatUrl, { phoneNumber: number })).code } });
+    await call(server.url, "user.bindPhone", {
+      token: first.token,
+      input: { code: (await mintPhoneCode(server.mockWechatUrl, { phoneNumber: number })).code },
+    });
     const moved = await call<Profile>(server.url, "user.bindPhone", {
       token: second.token,
       input: { code: (await mintPhoneCode(server.mockWechatUrl, { phoneNumber: number })).code },
@@ -134,7 +150,10 @@ describe("user.bindPhone with legacy encryptedData", () => {
     // What the link does: a fresh code (bound to WeChat's current key), auth.login, retry.
     const { code } = await mintLoginCode(server.mockWechatUrl, { openid, rotateSessionKey: false });
     const relogged = await call<LoginResult>(server.url, "auth.login", { input: { code } });
-    const retried = await call<Profile>(server.url, "user.bindPhone", { token: relogged.data!.token, input: encrypted });
+    const retried = await call<Profile>(server.url, "user.bindPhone", {
+      token: relogged.data!.token,
+      input: encrypted,
+    });
     expect(retried.status).toBe(200);
     expect(retried.data!.phoneNumber).toBe("13700137000");
   });
@@ -145,7 +164,10 @@ describe("user.bindPhone with legacy encryptedData", () => {
     // Flipping a bit of the iv flips the same bit of the first plaintext block: '{' is no longer '{'.
     const iv = Buffer.from(encrypted.iv, "base64");
     iv[0] = iv[0]! ^ 0x01;
-    const result = await call(server.url, "user.bindPhone", { token, input: { ...encrypted, iv: iv.toString("base64") } });
+    const result = await call(server.url, "user.bindPhone", {
+      token,
+      input: { ...encrypted, iv: iv.toString("base64") },
+    });
     expect(result.status).toBe(400);
     expect(result.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "ENCRYPTED_DATA_INVALID", action: "show" });
     expect((await getMockStats(server.mockWechatUrl))["/wxa/checksession"]).toBeGreaterThan(0);

@@ -79,15 +79,24 @@ describe("sessions", () => {
     const second = await login(openid);
     const stranger = await login();
 
-    const list = await call<{ id: string; current: boolean }[]>(server.url, "auth.sessions", { type: "query", token: first.token });
+    const list = await call<{ id: string; current: boolean }[]>(server.url, "auth.sessions", {
+      type: "query",
+      token: first.token,
+    });
     expect(list.data).toHaveLength(2);
     const other = list.data!.find((s) => !s.current)!;
     expect(list.data!.filter((s) => s.current)).toHaveLength(1);
     expect(list.raw).not.toMatch(/tokenHash|token/);
 
     // Another user's session id is not revocable (and not revealed).
-    const strangers = await call<{ id: string }[]>(server.url, "auth.sessions", { type: "query", token: stranger.token });
-    const foreign = await call(server.url, "auth.revoke", { token: first.token, input: { id: strangers.data![0]!.id } });
+    const strangers = await call<{ id: string }[]>(server.url, "auth.sessions", {
+      type: "query",
+      token: stranger.token,
+    });
+    const foreign = await call(server.url, "auth.revoke", {
+      token: first.token,
+      input: { id: strangers.data![0]!.id },
+    });
     expect(foreign.error!.data).toMatchObject({ code: "NOT_FOUND" });
     await call(server.url, "user.me", { type: "query", token: stranger.token }).then((r) => expect(r.status).toBe(200));
 

@@ -13,7 +13,10 @@ import { call, startTestServer, type CallResult, type LoginResult, type TestServ
 let server: TestServer;
 let limited: TestServer;
 beforeAll(async () => {
-  [server, limited] = await Promise.all([startTestServer({ WX_TIMEOUT_MS: "1000" }), startTestServer({ LOGIN_RATE_LIMIT_PER_IP: "1" })]);
+  [server, limited] = await Promise.all([
+    startTestServer({ WX_TIMEOUT_MS: "1000" }),
+    startTestServer({ LOGIN_RATE_LIMIT_PER_IP: "1" }),
+  ]);
 });
 afterAll(async () => Promise.all([server?.close(), limited?.close()]));
 
@@ -37,7 +40,11 @@ async function bindPhoneWithFault(errcode: number) {
 }
 
 const me = (token?: string, authorization?: string) =>
-  call(server.url, "user.me", { type: "query", ...(token ? { token } : {}), ...(authorization ? { authorization } : {}) });
+  call(server.url, "user.me", {
+    type: "query",
+    ...(token ? { token } : {}),
+    ...(authorization ? { authorization } : {}),
+  });
 
 const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   NO_TOKEN: () => me(),
@@ -46,7 +53,9 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   EXPIRED: async () => {
     const { token, user } = await login();
     const db = await createDatabase(server.databaseUrl);
-    await db.session.updateMany({ where: { userId: user.id }, data: { expiresAt: new Date(0) } }).finally(() => db.$disconnect());
+    await db.session
+      .updateMany({ where: { userId: user.id }, data: { expiresAt: new Date(0) } })
+      .finally(() => db.$disconnect());
     return me(token);
   },
   REVOKED: async () => {
@@ -57,7 +66,10 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   SESSION_KEY_STALE: async () => {
     const { token, openid } = await login();
     await mintLoginCode(server.mockWechatUrl, { openid }); // WeChat rotated the key; we never saw the code
-    const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, { openid, data: { phoneNumber: "13800000000" } });
+    const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, {
+      openid,
+      data: { phoneNumber: "13800000000" },
+    });
     return call(server.url, "user.bindPhone", { token, input: { encryptedData, iv } });
   },
   INVALID_INPUT: () => call(server.url, "auth.login", { input: { code: 42 } }),
@@ -76,7 +88,11 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   PHONE_CODE_INVALID: () => bindPhoneWithFault(40029),
   ENCRYPTED_DATA_INVALID: async () => {
     const { token, openid } = await login();
-    const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, { openid, data: { phoneNumber: "1" }, watermark: { appid: "wx1111111111111111" } });
+    const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, {
+      openid,
+      data: { phoneNumber: "1" },
+      watermark: { appid: "wx1111111111111111" },
+    });
     return call(server.url, "user.bindPhone", { token, input: { encryptedData, iv } });
   },
   NOT_FOUND: async () => {
@@ -101,7 +117,12 @@ describe("error taxonomy", () => {
   it.each(Object.entries(ERROR_TAXONOMY))("%s is answered as the table says", async (reason, row) => {
     const result = await triggers[reason as ErrorReason]();
     expect(result.status).toBe(httpStatus[row.code]);
-    expect(result.error!.data).toMatchObject({ code: row.code, reason, action: row.action, retryable: row.action === "retry" });
+    expect(result.error!.data).toMatchObject({
+      code: row.code,
+      reason,
+      action: row.action,
+      retryable: row.action === "retry",
+    });
     expect(result.error!.data.stack).toBeUndefined();
   });
 
@@ -112,7 +133,9 @@ describe("error taxonomy", () => {
       const match = /^\| `([A-Z_]+)` \| [^|]* \| ([A-Z_]+) \(\d+\) \| (relogin|retry|show|block) \|/.exec(line);
       if (match) rows.set(match[1]!, { code: match[2]!, action: match[3]! });
     }
-    const expected = Object.fromEntries(Object.entries(ERROR_TAXONOMY).map(([reason, row]) => [reason, { code: row.code, action: row.action }]));
+    const expected = Object.fromEntries(
+      Object.entries(ERROR_TAXONOMY).map(([reason, row]) => [reason, { code: row.code, action: row.action }]),
+    );
     expect(Object.fromEntries(rows)).toEqual(expected);
   });
 });

@@ -129,7 +129,8 @@ export const ERROR_TAXONOMY = {
   ENCRYPTED_DATA_INVALID: {
     code: "BAD_REQUEST",
     action: "show",
-    source: "data for another appid, a stale watermark, or data corrupted in transit (checksession says our key is current)",
+    source:
+      "data for another appid, a stale watermark, or data corrupted in transit (checksession says our key is current)",
     message: "The encrypted data is not for this app or is too old: tap the button again.",
   },
   NOT_FOUND: {
@@ -143,7 +144,14 @@ export const ERROR_TAXONOMY = {
 export type ErrorReason = keyof typeof ERROR_TAXONOMY;
 
 /** Reasons a fresh login fixes on a protected call: the Taro link relogs in and retries once. */
-export const SESSION_REASONS = ["NO_TOKEN", "MALFORMED_TOKEN", "UNKNOWN_TOKEN", "EXPIRED", "REVOKED", "SESSION_KEY_STALE"] as const satisfies readonly ErrorReason[];
+export const SESSION_REASONS = [
+  "NO_TOKEN",
+  "MALFORMED_TOKEN",
+  "UNKNOWN_TOKEN",
+  "EXPIRED",
+  "REVOKED",
+  "SESSION_KEY_STALE",
+] as const satisfies readonly ErrorReason[];
 export type SessionReason = (typeof SESSION_REASONS)[number];
 
 /**

@@ -1,6 +1,20 @@
 export { appRouter, createCaller, type AppRouter } from "./root.ts";
-export { createContextInner, type ApiDependencies, type ApiLogger, type Context, type RequestInfo, type WechatLogin } from "./context.ts";
-export { ApiError, ERROR_TAXONOMY, SESSION_REASONS, type ClientAction, type ErrorReason, type SessionReason } from "./errors.ts";
+export {
+  createContextInner,
+  type ApiDependencies,
+  type ApiLogger,
+  type Context,
+  type RequestInfo,
+  type WechatLogin,
+} from "./context.ts";
+export {
+  ApiError,
+  ERROR_TAXONOMY,
+  SESSION_REASONS,
+  type ClientAction,
+  type ErrorReason,
+  type SessionReason,
+} from "./errors.ts";
 export { createSessionKeyCipher, type SessionKeyCipher } from "./services/session-key-cipher.ts";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 export { createMemoryCodeExchangeCache, type CodeExchangeCache } from "./services/code-exchange-cache.ts";

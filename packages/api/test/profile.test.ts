@@ -32,7 +32,10 @@ describe("user.updateProfile", () => {
 
   it("changes only the fields given, and null removes the avatar", async () => {
     await api.caller(token).user.updateProfile({ nickname: "阿花" });
-    expect(await api.caller(token).user.me()).toMatchObject({ nickname: "阿花", avatarUrl: "https://cdn.example.com/avatars/a1.png" });
+    expect(await api.caller(token).user.me()).toMatchObject({
+      nickname: "阿花",
+      avatarUrl: "https://cdn.example.com/avatars/a1.png",
+    });
     await api.caller(token).user.updateProfile({ avatarUrl: null });
     expect(await api.caller(token).user.me()).toMatchObject({ nickname: "阿花", avatarUrl: null });
   });

@@ -4,30 +4,30 @@
  *
  * Run: pnpm bench (tsx bench/size.ts). Node-only: it is never bundled into the mini-program.
  */
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
-import { initTRPC } from '@trpc/server';
-import { createMiniappClient } from '../src/create-miniapp-client.ts';
-import { DEFAULT_STORAGE_KEY } from '../src/session.ts';
-import { FakeTaro } from '../test/support/fake-taro.ts';
-import { FakeAuthServer } from '../test/support/fake-trpc-server.ts';
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { initTRPC } from "@trpc/server";
+import { createMiniappClient } from "../src/create-miniapp-client.ts";
+import { DEFAULT_STORAGE_KEY } from "../src/session.ts";
+import { FakeTaro } from "../test/support/fake-taro.ts";
+import { FakeAuthServer } from "../test/support/fake-trpc-server.ts";
 
 const SIZE_TARGET_BYTES = 5 * 1024;
-const entryPoint = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const entryPoint = fileURLToPath(new URL("../src/index.ts", import.meta.url));
 
 async function bundledSize(external: string[]): Promise<{ minified: number; gzipped: number }> {
   const result = await build({
     entryPoints: [entryPoint],
     bundle: true,
     minify: true,
-    format: 'esm',
-    platform: 'browser',
+    format: "esm",
+    platform: "browser",
     // The weapp build keeps modern syntax (see stack notes); ES2018 is what WeChat runs natively.
-    target: 'es2018',
+    target: "es2018",
     external,
     write: false,
-    logLevel: 'silent',
+    logLevel: "silent",
   });
   const code = result.outputFiles[0]!.contents;
   return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
@@ -36,24 +36,24 @@ async function bundledSize(external: string[]): Promise<{ minified: number; gzip
 async function fiftyCallCase() {
   // Type only: the same router shape the mini-program imports as a type.
   const t = initTRPC.create();
-  const router = t.router({ user: t.router({ me: t.procedure.query(() => ({ id: '' })) }) });
+  const router = t.router({ user: t.router({ me: t.procedure.query(() => ({ id: "" })) }) });
 
   const server = new FakeAuthServer();
   const taro = new FakeTaro({ respond: server.respond });
   let codeRequests = 0;
   const { client } = createMiniappClient<typeof router>({
-    url: 'http://127.0.0.1:3000/trpc',
+    url: "http://127.0.0.1:3000/trpc",
     taro,
     codeSource: async () => `code-${++codeRequests}`,
   });
   // A stored token that looks valid locally but that the server refuses (expired server-side).
   taro.setStorageSync(DEFAULT_STORAGE_KEY, {
-    token: 'expired-on-server',
+    token: "expired-on-server",
     expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
   });
   const results = await Promise.allSettled(Array.from({ length: 50 }, () => client.user.me.query()));
   return {
-    succeeded: results.filter((result) => result.status === 'fulfilled').length,
+    succeeded: results.filter((result) => result.status === "fulfilled").length,
     taroRequests: taro.requests.length,
     codeRequests,
     authLoginCalls: server.loginCalls,
@@ -63,14 +63,18 @@ async function fiftyCallCase() {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(2)} KB`;
 
-const own = await bundledSize(['@trpc/client', '@trpc/server', '@trpc/server/*']);
+const own = await bundledSize(["@trpc/client", "@trpc/server", "@trpc/server/*"]);
 const withTrpc = await bundledSize([]);
 const counts = await fiftyCallCase();
 
-console.log('@mp-auth/taro-link size (esbuild, browser, es2018, minified):');
-console.log(`  link only (@trpc/* external): ${own.minified} B minified, ${own.gzipped} B gzipped (${kb(own.gzipped)}; target <= ${kb(SIZE_TARGET_BYTES)}: ${own.gzipped <= SIZE_TARGET_BYTES ? 'OK' : 'OVER'})`);
-console.log(`  with @trpc/client bundled:    ${withTrpc.minified} B minified, ${withTrpc.gzipped} B gzipped (${kb(withTrpc.gzipped)})`);
-console.log('50 concurrent calls on a session the server refuses:');
+console.log("@mp-auth/taro-link size (esbuild, browser, es2018, minified):");
+console.log(
+  `  link only (@trpc/* external): ${own.minified} B minified, ${own.gzipped} B gzipped (${kb(own.gzipped)}; target <= ${kb(SIZE_TARGET_BYTES)}: ${own.gzipped <= SIZE_TARGET_BYTES ? "OK" : "OVER"})`,
+);
+console.log(
+  `  with @trpc/client bundled:    ${withTrpc.minified} B minified, ${withTrpc.gzipped} B gzipped (${kb(withTrpc.gzipped)})`,
+);
+console.log("50 concurrent calls on a session the server refuses:");
 console.log(`  calls succeeded:        ${counts.succeeded} / 50`);
 console.log(`  Taro.request calls:     ${counts.taroRequests}`);
 console.log(`  login code requests:    ${counts.codeRequests}`);

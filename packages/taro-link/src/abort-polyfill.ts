@@ -6,12 +6,12 @@
  * `throwIfAborted()` and `abort(reason)`.
  */
 
-type AbortListener = (event: { type: 'abort'; target: MiniAbortSignal }) => void;
+type AbortListener = (event: { type: "abort"; target: MiniAbortSignal }) => void;
 type GlobalObject = Record<string, unknown>;
 
 function defaultAbortReason(): Error {
-  const reason = new Error('This operation was aborted');
-  reason.name = 'AbortError';
+  const reason = new Error("This operation was aborted");
+  reason.name = "AbortError";
   return reason;
 }
 
@@ -23,11 +23,11 @@ export class MiniAbortSignal {
 
   addEventListener(type: string, listener: AbortListener): void {
     // Abort fires at most once, so every listener is a `once` listener anyway.
-    if (type === 'abort' && this.listeners.indexOf(listener) < 0) this.listeners.push(listener);
+    if (type === "abort" && this.listeners.indexOf(listener) < 0) this.listeners.push(listener);
   }
 
   removeEventListener(type: string, listener: AbortListener): void {
-    if (type === 'abort') this.listeners = this.listeners.filter((known) => known !== listener);
+    if (type === "abort") this.listeners = this.listeners.filter((known) => known !== listener);
   }
 
   throwIfAborted(): void {
@@ -39,7 +39,7 @@ export class MiniAbortSignal {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason === undefined ? defaultAbortReason() : reason;
-    const event = { type: 'abort' as const, target: this };
+    const event = { type: "abort" as const, target: this };
     const listeners = this.listeners;
     this.listeners = [];
     if (this.onabort) this.onabort(event);
@@ -67,7 +67,7 @@ declare const __mpAuthGlobalProbe__: GlobalObject | undefined;
  * object (which inherits from Object.prototype), so the getter runs with `this` = the global object.
  */
 export function findGlobalObjectWithoutGlobalThis(): GlobalObject | undefined {
-  const probeName = '__mpAuthGlobalProbe__';
+  const probeName = "__mpAuthGlobalProbe__";
   try {
     Object.defineProperty(Object.prototype, probeName, {
       configurable: true,
@@ -75,7 +75,7 @@ export function findGlobalObjectWithoutGlobalThis(): GlobalObject | undefined {
         return this;
       },
     });
-    return typeof __mpAuthGlobalProbe__ === 'object' ? __mpAuthGlobalProbe__ : undefined;
+    return typeof __mpAuthGlobalProbe__ === "object" ? __mpAuthGlobalProbe__ : undefined;
   } catch {
     return undefined;
   } finally {
@@ -85,7 +85,7 @@ export function findGlobalObjectWithoutGlobalThis(): GlobalObject | undefined {
 
 export function findGlobalObject(): GlobalObject | undefined {
   // `typeof` on an undeclared name does not throw, so this is safe where globalThis is missing.
-  if (typeof globalThis === 'object' && globalThis !== null) {
+  if (typeof globalThis === "object" && globalThis !== null) {
     return globalThis as unknown as GlobalObject;
   }
   return findGlobalObjectWithoutGlobalThis();
@@ -95,11 +95,9 @@ export function findGlobalObject(): GlobalObject | undefined {
  * Installs MiniAbortController (and MiniAbortSignal) on the global object when, and only when,
  * it has no AbortController. Returns whether it installed them. `target` is for tests.
  */
-export function installAbortControllerPolyfill(
-  target: GlobalObject | undefined = findGlobalObject(),
-): boolean {
-  if (!target || typeof target['AbortController'] === 'function') return false;
-  target['AbortController'] = MiniAbortController;
-  if (typeof target['AbortSignal'] !== 'function') target['AbortSignal'] = MiniAbortSignal;
+export function installAbortControllerPolyfill(target: GlobalObject | undefined = findGlobalObject()): boolean {
+  if (!target || typeof target["AbortController"] === "function") return false;
+  target["AbortController"] = MiniAbortController;
+  if (typeof target["AbortSignal"] !== "function") target["AbortSignal"] = MiniAbortSignal;
   return true;
 }

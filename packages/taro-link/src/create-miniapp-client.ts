@@ -1,12 +1,12 @@
-import { createTRPCClient, createTRPCUntypedClient, type TRPCClient } from '@trpc/client';
-import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
-import { installAbortControllerPolyfill } from './abort-polyfill.ts';
-import { taroLoginCodeSource, type CodeSource } from './code-source.ts';
-import { createSessionManager, DEFAULT_LOGIN_PATH, type SessionManager } from './session.ts';
-import { sessionLink, type SessionLostEvent } from './session-link.ts';
-import type { TaroLike } from './taro-like.ts';
-import type { RetryOptions } from './taxonomy.ts';
-import { taroRequestLink } from './taro-request-link.ts';
+import { createTRPCClient, createTRPCUntypedClient, type TRPCClient } from "@trpc/client";
+import type { AnyRouter } from "@trpc/server/unstable-core-do-not-import";
+import { installAbortControllerPolyfill } from "./abort-polyfill.ts";
+import { taroLoginCodeSource, type CodeSource } from "./code-source.ts";
+import { createSessionManager, DEFAULT_LOGIN_PATH, type SessionManager } from "./session.ts";
+import { sessionLink, type SessionLostEvent } from "./session-link.ts";
+import type { TaroLike } from "./taro-like.ts";
+import type { RetryOptions } from "./taxonomy.ts";
+import { taroRequestLink } from "./taro-request-link.ts";
 
 export interface MiniappClientOptions {
   /** The tRPC endpoint, e.g. `https://api.example.com/trpc`. */
@@ -54,7 +54,7 @@ export interface MiniappClientOptions {
 /** The session controls an app needs. */
 export type MiniappSession = Pick<
   SessionManager,
-  'ensureSession' | 'login' | 'logout' | 'getToken' | 'getSession' | 'clear' | 'isBlocked'
+  "ensureSession" | "login" | "logout" | "getToken" | "getSession" | "clear" | "isBlocked"
 >;
 
 export interface MiniappClient<TRouter extends AnyRouter> {
@@ -74,7 +74,7 @@ export interface MiniappClient<TRouter extends AnyRouter> {
 export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappClientOptions): MiniappClient<TRouter> {
   installAbortControllerPolyfill();
   const loginPath = options.loginPath ?? DEFAULT_LOGIN_PATH;
-  const logoutPath = options.logoutPath ?? 'auth.logout';
+  const logoutPath = options.logoutPath ?? "auth.logout";
   const extraHeaders = options.headers;
 
   // The header function needs the session, and the session needs the transport: the manager
@@ -83,7 +83,7 @@ export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappC
   const transport = taroRequestLink<TRouter>({
     ...options,
     headers: ({ opList }) => ({
-      ...(typeof extraHeaders === 'function' ? extraHeaders() : extraHeaders),
+      ...(typeof extraHeaders === "function" ? extraHeaders() : extraHeaders),
       ...session?.authorizationHeaders(opList),
     }),
   });

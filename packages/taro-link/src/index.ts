@@ -3,14 +3,14 @@ export {
   type MiniappClient,
   type MiniappClientOptions,
   type MiniappSession,
-} from './create-miniapp-client.ts';
+} from "./create-miniapp-client.ts";
 export {
   sessionLink,
   isSessionError,
   DEFAULT_RELOGIN_REASONS,
   type SessionLinkOptions,
   type SessionLostEvent,
-} from './session-link.ts';
+} from "./session-link.ts";
 export {
   createSessionManager,
   AUTH_ATTEMPT_CONTEXT_KEY,
@@ -23,8 +23,8 @@ export {
   type SessionManager,
   type SessionManagerOptions,
   type StoredSession,
-} from './session.ts';
-export { taroRequestLink, DEFAULT_MAX_URL_LENGTH, type TaroRequestLinkOptions } from './taro-request-link.ts';
+} from "./session.ts";
+export { taroRequestLink, DEFAULT_MAX_URL_LENGTH, type TaroRequestLinkOptions } from "./taro-request-link.ts";
 export {
   taroFetch,
   DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -33,22 +33,16 @@ export {
   type TaroFetch,
   type TaroFetchOptions,
   type TaroResponse,
-} from './taro-fetch.ts';
-export { TaroRequestError, type TaroRequestErrorKind } from './taro-request-error.ts';
-export {
-  describeError,
-  retryDelay,
-  type ClientAction,
-  type ErrorDescription,
-  type RetryOptions,
-} from './taxonomy.ts';
-export { taroLoginCodeSource, type CodeSource } from './code-source.ts';
+} from "./taro-fetch.ts";
+export { TaroRequestError, type TaroRequestErrorKind } from "./taro-request-error.ts";
+export { describeError, retryDelay, type ClientAction, type ErrorDescription, type RetryOptions } from "./taxonomy.ts";
+export { taroLoginCodeSource, type CodeSource } from "./code-source.ts";
 export {
   installAbortControllerPolyfill,
   findGlobalObject,
   MiniAbortController,
   MiniAbortSignal,
-} from './abort-polyfill.ts';
+} from "./abort-polyfill.ts";
 export type {
   HttpMethod,
   RequestTaskLike,
@@ -58,4 +52,4 @@ export type {
   TaroLoginOptions,
   TaroRequestOptions,
   TaroRequestSuccess,
-} from './taro-like.ts';
+} from "./taro-like.ts";

@@ -1,9 +1,9 @@
-import { TRPCClientError, type TRPCLink } from '@trpc/client';
-import { observable, type Unsubscribable } from '@trpc/server/observable';
-import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
-import { AUTH_ATTEMPT_CONTEXT_KEY, type AuthAttempt, type SessionManager } from './session.ts';
-import { TaroRequestError } from './taro-request-error.ts';
-import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from './taxonomy.ts';
+import { TRPCClientError, type TRPCLink } from "@trpc/client";
+import { observable, type Unsubscribable } from "@trpc/server/observable";
+import type { AnyRouter } from "@trpc/server/unstable-core-do-not-import";
+import { AUTH_ATTEMPT_CONTEXT_KEY, type AuthAttempt, type SessionManager } from "./session.ts";
+import { TaroRequestError } from "./taro-request-error.ts";
+import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from "./taxonomy.ts";
 
 /**
  * The `error.data.reason` values of an UNAUTHORIZED error that a new login fixes, for servers
@@ -11,12 +11,12 @@ import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } fro
  * "SESSION_KEY_STALE": WeChat rotated the user's session_key; a login with a fresh code fixes it.
  */
 export const DEFAULT_RELOGIN_REASONS: readonly string[] = [
-  'NO_TOKEN',
-  'MALFORMED_TOKEN',
-  'UNKNOWN_TOKEN',
-  'EXPIRED',
-  'REVOKED',
-  'SESSION_KEY_STALE',
+  "NO_TOKEN",
+  "MALFORMED_TOKEN",
+  "UNKNOWN_TOKEN",
+  "EXPIRED",
+  "REVOKED",
+  "SESSION_KEY_STALE",
 ];
 
 export interface SessionLostEvent {
@@ -24,7 +24,7 @@ export interface SessionLostEvent {
    * `retry-rejected`: the call was refused again after a new session was obtained.
    * `relogin-failed`: no new session could be obtained (error is the login's error).
    */
-  reason: 'retry-rejected' | 'relogin-failed';
+  reason: "retry-rejected" | "relogin-failed";
   error: unknown;
   /** The procedure whose call found out. */
   path: string;
@@ -33,7 +33,7 @@ export interface SessionLostEvent {
 export interface SessionLinkOptions {
   session: Pick<
     SessionManager,
-    'loginPath' | 'getToken' | 'clearIfCurrent' | 'relogin' | 'pendingLogin' | 'loginGeneration'
+    "loginPath" | "getToken" | "clearIfCurrent" | "relogin" | "pendingLogin" | "loginGeneration"
   >;
   /** Default DEFAULT_RELOGIN_REASONS. */
   reloginReasons?: readonly string[];
@@ -63,7 +63,7 @@ export interface SessionLinkOptions {
  */
 export function isSessionError(error: unknown, reasons: readonly string[] = DEFAULT_RELOGIN_REASONS): boolean {
   const { code, reason, action } = describeError(error);
-  return code === 'UNAUTHORIZED' && (action === 'relogin' || (reason !== undefined && reasons.indexOf(reason) >= 0));
+  return code === "UNAUTHORIZED" && (action === "relogin" || (reason !== undefined && reasons.indexOf(reason) >= 0));
 }
 
 /**
@@ -91,7 +91,7 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
 
   return () =>
     ({ op, next }) => {
-      if (op.type === 'subscription' || op.path === session.loginPath) return next(op);
+      if (op.type === "subscription" || op.path === session.loginPath) return next(op);
 
       return observable((observer) => {
         let inner: Unsubscribable | null = null;
@@ -99,15 +99,15 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
         let closed = false;
         let failures = 0;
         const signal = op.signal;
-        const mayRetry = op.type === 'query' || options.retryMutations;
+        const mayRetry = op.type === "query" || options.retryMutations;
 
         const onAbort = () => {
           // While the call waits (for a session or a retry), no request is out to be aborted: end the call here.
           if (!waiting || closed) return;
           closed = true;
-          observer.error(TRPCClientError.from(new TaroRequestError('aborted', `Aborted while waiting: ${op.path}`)));
+          observer.error(TRPCClientError.from(new TaroRequestError("aborted", `Aborted while waiting: ${op.path}`)));
         };
-        signal?.addEventListener('abort', onAbort);
+        signal?.addEventListener("abort", onAbort);
 
         const waitFor = (start: () => Promise<unknown>, onReady: () => void, onFailed: (error: unknown) => void) => {
           waiting = true;
@@ -138,12 +138,16 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
               const delay = mayRetry ? retryDelay(error, failures, options.retry) : -1;
               if (delay >= 0) {
                 failures++;
-                waitFor(() => sleep(delay), () => send(relogged), () => send(relogged));
+                waitFor(
+                  () => sleep(delay),
+                  () => send(relogged),
+                  () => send(relogged),
+                );
               } else if (!isSessionError(error, reasons)) {
                 observer.error(error);
               } else if (relogged) {
                 session.clearIfCurrent(attempt.token);
-                reportSessionLost({ reason: 'retry-rejected', error, path: op.path });
+                reportSessionLost({ reason: "retry-rejected", error, path: op.path });
                 observer.error(error);
               } else {
                 waitFor(
@@ -151,8 +155,8 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
                   () => send(true),
                   (loginError) => {
                     // Blocked: the call fails with the block error (its action tells the UI why).
-                    const blocked = describeError(loginError).action === 'block';
-                    if (!blocked) reportSessionLost({ reason: 'relogin-failed', error: loginError, path: op.path });
+                    const blocked = describeError(loginError).action === "block";
+                    if (!blocked) reportSessionLost({ reason: "relogin-failed", error: loginError, path: op.path });
                     observer.error(blocked ? TRPCClientError.from(loginError as Error) : error);
                   },
                 );
@@ -164,14 +168,18 @@ export function sessionLink<TRouter extends AnyRouter>(options: SessionLinkOptio
         const pending = session.pendingLogin();
         if (pending) {
           // A failed launch login is not this call's failure: send it anyway, the usual rules apply.
-          waitFor(() => pending, () => send(false), () => send(false));
+          waitFor(
+            () => pending,
+            () => send(false),
+            () => send(false),
+          );
         } else {
           send(false);
         }
 
         return () => {
           closed = true;
-          signal?.removeEventListener('abort', onAbort);
+          signal?.removeEventListener("abort", onAbort);
           inner?.unsubscribe();
         };
       });

@@ -1,7 +1,7 @@
-import type { Operation } from '@trpc/client';
-import type { CodeSource } from './code-source.ts';
-import { ignoreReturnedRejection, type TaroLike } from './taro-like.ts';
-import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from './taxonomy.ts';
+import type { Operation } from "@trpc/client";
+import type { CodeSource } from "./code-source.ts";
+import { ignoreReturnedRejection, type TaroLike } from "./taro-like.ts";
+import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from "./taxonomy.ts";
 
 /** What is kept in storage, under one key. */
 export interface StoredSession {
@@ -17,8 +17,8 @@ export interface LogoutResult {
   error?: unknown;
 }
 
-export const DEFAULT_STORAGE_KEY = 'mp-auth.session';
-export const DEFAULT_LOGIN_PATH = 'auth.login';
+export const DEFAULT_STORAGE_KEY = "mp-auth.session";
+export const DEFAULT_LOGIN_PATH = "auth.login";
 /** A stored token this close to its expiry is not reused at launch: it could expire mid-use. */
 export const DEFAULT_EXPIRY_MARGIN_MS = 5 * 60_000;
 export const DEFAULT_RELOGIN_COOLDOWN_MS = 2_000;
@@ -28,13 +28,13 @@ export const DEFAULT_RELOGIN_COOLDOWN_MS = 2_000;
  * token it actually sent. The link needs that token to compare-and-clear, and to tell a failure
  * of a stale token (retry with the newer one) from a failure of the current one (log in again).
  */
-export const AUTH_ATTEMPT_CONTEXT_KEY = 'mpAuthAttempt';
+export const AUTH_ATTEMPT_CONTEXT_KEY = "mpAuthAttempt";
 export interface AuthAttempt {
   token: string | null;
 }
 
 export interface SessionManagerOptions {
-  taro: Pick<TaroLike, 'getStorageSync' | 'setStorageSync' | 'removeStorageSync' | 'checkSession'>;
+  taro: Pick<TaroLike, "getStorageSync" | "setStorageSync" | "removeStorageSync" | "checkSession">;
   codeSource: CodeSource;
   /** Calls `auth.login({ code })` (without sessionLink) and returns its answer. */
   exchangeCode: (code: string) => Promise<unknown>;
@@ -137,7 +137,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     let raw: unknown;
     try {
       raw = taro.getStorageSync(storageKey);
-      if (typeof raw === 'string') raw = raw === '' ? null : JSON.parse(raw);
+      if (typeof raw === "string") raw = raw === "" ? null : JSON.parse(raw);
     } catch {
       return null;
     }
@@ -171,7 +171,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     const attempt = (async () => {
       let code = await codeSource();
       let answer: unknown;
-      for (let failures = 0, newCodes = 1; ; ) {
+      for (let failures = 0, newCodes = 1; ;) {
         try {
           answer = await exchangeCode(code);
           break;
@@ -181,11 +181,11 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
           if (delay >= 0) {
             failures++;
             await sleep(delay);
-          } else if (action === 'relogin' && newCodes-- > 0) {
+          } else if (action === "relogin" && newCodes-- > 0) {
             // WX_CODE_INVALID / WX_CODE_USED: this code is bad, a new one may not be.
             code = await codeSource();
           } else {
-            if (action === 'block') {
+            if (action === "block") {
               blockedBy = { error };
               callSafely(options.onBlocked, error);
             }
@@ -211,7 +211,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
 
   function wechatSessionAlive(): Promise<boolean> {
     const check = taro.checkSession;
-    if (!shouldCheckWechatSession || typeof check !== 'function') return Promise.resolve(true);
+    if (!shouldCheckWechatSession || typeof check !== "function") return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       try {
         const returned = check.call(taro, { success: () => resolve(true), fail: () => resolve(false) });
@@ -299,15 +299,15 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   };
 }
 
-const loggedOut = () => new Error('Logged out while logging in');
+const loggedOut = () => new Error("Logged out while logging in");
 
 function isAuthAttempt(value: unknown): value is AuthAttempt {
-  return value !== null && typeof value === 'object' && 'token' in value;
+  return value !== null && typeof value === "object" && "token" in value;
 }
 
 function toStoredSession(value: unknown): StoredSession | null {
-  if (value === null || typeof value !== 'object') return null;
+  if (value === null || typeof value !== "object") return null;
   const { token, expiresAt } = value as Partial<Record<keyof StoredSession, unknown>>;
-  if (typeof token !== 'string' || token === '' || typeof expiresAt !== 'string') return null;
+  if (typeof token !== "string" || token === "" || typeof expiresAt !== "string") return null;
   return { token, expiresAt };
 }

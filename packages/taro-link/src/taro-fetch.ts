@@ -1,5 +1,5 @@
-import type { HTTPBatchLinkOptions } from '@trpc/client';
-import type { AnyClientTypes } from '@trpc/server/unstable-core-do-not-import';
+import type { HTTPBatchLinkOptions } from "@trpc/client";
+import type { AnyClientTypes } from "@trpc/server/unstable-core-do-not-import";
 import {
   describeCallbackError,
   ignoreReturnedRejection,
@@ -8,11 +8,11 @@ import {
   type TaroLike,
   type TaroRequestOptions,
   type TaroRequestSuccess,
-} from './taro-like.ts';
-import { TaroRequestError } from './taro-request-error.ts';
+} from "./taro-like.ts";
+import { TaroRequestError } from "./taro-request-error.ts";
 
 /** The `fetch` signature tRPC's HTTP links accept. */
-export type FetchLike = NonNullable<HTTPBatchLinkOptions<AnyClientTypes>['fetch']>;
+export type FetchLike = NonNullable<HTTPBatchLinkOptions<AnyClientTypes>["fetch"]>;
 type FetchInit = NonNullable<Parameters<FetchLike>[1]>;
 /** taroFetch's own type: a FetchLike whose responses are TaroResponses. */
 export type TaroFetch = (input: Parameters<FetchLike>[0], init?: FetchInit) => Promise<TaroResponse>;
@@ -46,23 +46,23 @@ const PLATFORM_TIMEOUT_GRACE_MS = 1_000;
  * fetched as text and parsed here (so an HTML error page becomes a clear error), `fail` and
  * timeouts become TaroRequestErrors, and aborting the signal aborts the RequestTask.
  */
-export function taroFetch(taro: Pick<TaroLike, 'request'>, options: TaroFetchOptions = {}): TaroFetch {
+export function taroFetch(taro: Pick<TaroLike, "request">, options: TaroFetchOptions = {}): TaroFetch {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const slots = createRequestSlots(options.maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS);
 
   return (input, init) =>
     new Promise<TaroResponse>((resolve, reject) => {
       const url = String(input);
-      const method = (init?.method ?? 'GET').toUpperCase() as HttpMethod;
+      const method = (init?.method ?? "GET").toUpperCase() as HttpMethod;
       const signal = init?.signal ?? undefined;
       const describe = `${method} ${url}`;
       const body = init?.body;
-      if (body !== undefined && body !== null && typeof body !== 'string') {
-        reject(new TaroRequestError('network', `Only JSON string bodies can be sent: ${describe}`));
+      if (body !== undefined && body !== null && typeof body !== "string") {
+        reject(new TaroRequestError("network", `Only JSON string bodies can be sent: ${describe}`));
         return;
       }
       if (signal?.aborted) {
-        reject(new TaroRequestError('aborted', `Aborted: ${describe}`));
+        reject(new TaroRequestError("aborted", `Aborted: ${describe}`));
         return;
       }
 
@@ -75,7 +75,7 @@ export function taroFetch(taro: Pick<TaroLike, 'request'>, options: TaroFetchOpt
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        signal?.removeEventListener("abort", onAbort);
         if (started) slots.release();
         else slots.forget(start);
         outcome();
@@ -85,41 +85,43 @@ export function taroFetch(taro: Pick<TaroLike, 'request'>, options: TaroFetchOpt
         settle(() => reject(error));
         task?.abort();
       };
-      const onAbort = () => giveUp(new TaroRequestError('aborted', `Aborted: ${describe}`));
+      const onAbort = () => giveUp(new TaroRequestError("aborted", `Aborted: ${describe}`));
 
       function start() {
         started = true;
         timer = setTimeout(
-          () => giveUp(new TaroRequestError('timeout', `Timed out after ${timeoutMs} ms: ${describe}`)),
+          () => giveUp(new TaroRequestError("timeout", `Timed out after ${timeoutMs} ms: ${describe}`)),
           timeoutMs,
         );
         const requestOptions: TaroRequestOptions = {
           url,
           method,
           header: toHeaderRecord(init?.headers),
-          dataType: 'text',
-          responseType: 'text',
+          dataType: "text",
+          responseType: "text",
           // Our own timer decides (one consistent error on every platform); the platform's
           // timeout, a little later, is only a backstop.
           timeout: timeoutMs + PLATFORM_TIMEOUT_GRACE_MS,
           success: (result) => settle(() => resolve(toResponse(result, url, describe))),
           fail: (error) => {
             const reason = describeCallbackError(error);
-            const kind = /time ?out/i.test(reason) ? 'timeout' : 'network';
+            const kind = /time ?out/i.test(reason) ? "timeout" : "network";
             settle(() => reject(new TaroRequestError(kind, `Request failed (${reason}): ${describe}`)));
           },
         };
-        if (typeof body === 'string') requestOptions.data = body;
+        if (typeof body === "string") requestOptions.data = body;
         try {
           const returned = taro.request(requestOptions);
           ignoreReturnedRejection(returned);
-          if (returned && typeof returned.abort === 'function') task = returned;
+          if (returned && typeof returned.abort === "function") task = returned;
         } catch (error) {
-          settle(() => reject(new TaroRequestError('network', `Request failed (${describeCallbackError(error)}): ${describe}`)));
+          settle(() =>
+            reject(new TaroRequestError("network", `Request failed (${describeCallbackError(error)}): ${describe}`)),
+          );
         }
       }
 
-      signal?.addEventListener('abort', onAbort);
+      signal?.addEventListener("abort", onAbort);
       slots.acquire(start);
     });
 }
@@ -149,23 +151,21 @@ function createRequestSlots(limit: number) {
   };
 }
 
-function toHeaderRecord(headers: FetchInit['headers'] | undefined): Record<string, string> {
+function toHeaderRecord(headers: FetchInit["headers"] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
   if (!headers) return record;
   if (Array.isArray(headers)) {
     for (const [name, value] of headers) record[name] = value;
-  } else if (typeof (headers as { forEach?: unknown }).forEach === 'function') {
+  } else if (typeof (headers as { forEach?: unknown }).forEach === "function") {
     // A Headers-like object; tRPC itself passes a plain object.
-    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach(
-      (value, name) => {
-        record[name] = value;
-      },
-    );
+    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach((value, name) => {
+      record[name] = value;
+    });
   } else {
     for (const name of Object.keys(headers)) {
       const value = (headers as Record<string, unknown>)[name];
-      if (typeof value === 'string') record[name] = value;
-      else if (Array.isArray(value)) record[name] = value.join(', ');
+      if (typeof value === "string") record[name] = value;
+      else if (Array.isArray(value)) record[name] = value.join(", ");
     }
   }
   return record;
@@ -183,14 +183,14 @@ function toResponse(result: TaroRequestSuccess, url: string, describe: string): 
   };
   const data = result.data;
   // Some platforms parse JSON despite dataType "text"; accept an already parsed body as it is.
-  const text = typeof data === 'string' ? data : data === undefined || data === null ? '' : JSON.stringify(data);
+  const text = typeof data === "string" ? data : data === undefined || data === null ? "" : JSON.stringify(data);
 
   const badResponse = (what: string) => {
-    const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 120);
-    const contentType = getHeader('content-type') ?? 'no content-type';
+    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 120);
+    const contentType = getHeader("content-type") ?? "no content-type";
     return new TaroRequestError(
-      'bad-response',
-      `HTTP ${status} from ${describe} is ${what} (${contentType}): ${snippet || '<empty body>'}`,
+      "bad-response",
+      `HTTP ${status} from ${describe} is ${what} (${contentType}): ${snippet || "<empty body>"}`,
       status,
     );
   };
@@ -203,14 +203,14 @@ function toResponse(result: TaroRequestSuccess, url: string, describe: string): 
     text: () => Promise.resolve(text),
     json: () => {
       let parsed: unknown = data;
-      if (typeof data === 'string') {
+      if (typeof data === "string") {
         try {
           parsed = JSON.parse(data);
         } catch {
-          return Promise.reject(badResponse('not JSON'));
+          return Promise.reject(badResponse("not JSON"));
         }
       }
-      return isTrpcResponse(parsed) ? Promise.resolve(parsed) : Promise.reject(badResponse('not a tRPC response'));
+      return isTrpcResponse(parsed) ? Promise.resolve(parsed) : Promise.reject(badResponse("not a tRPC response"));
     },
   };
 }
@@ -218,6 +218,6 @@ function toResponse(result: TaroRequestSuccess, url: string, describe: string): 
 /** A tRPC response is `{ result }` or `{ error }`, or an array of them for a batch. */
 function isTrpcResponse(value: unknown): boolean {
   const isEnvelope = (item: unknown) =>
-    item !== null && typeof item === 'object' && ('result' in item || 'error' in item);
+    item !== null && typeof item === "object" && ("result" in item || "error" in item);
   return Array.isArray(value) ? value.length > 0 && value.every(isEnvelope) : isEnvelope(value);
 }

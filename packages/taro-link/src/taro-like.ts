@@ -21,7 +21,7 @@ export interface TaroLike {
   removeStorageSync(key: string): void;
 }
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = "GET" | "POST";
 
 export interface TaroRequestOptions {
   url: string;
@@ -30,8 +30,8 @@ export interface TaroRequestOptions {
   /** Only set for POST: WeChat turns the `data` of a GET into a query string. */
   data?: string;
   /** Any value but "json" stops WeChat from parsing the body: we parse it ourselves. */
-  dataType: 'text';
-  responseType: 'text';
+  dataType: "text";
+  responseType: "text";
   timeout: number;
   success: (result: TaroRequestSuccess) => void;
   fail: (error: TaroCallbackError) => void;
@@ -69,20 +69,20 @@ export interface TaroCheckSessionOptions {
  * the callback, so the rejection of the returned promise (if any) is deliberately ignored.
  */
 export function ignoreReturnedRejection(returned: unknown): void {
-  if (returned !== null && typeof returned === 'object') {
+  if (returned !== null && typeof returned === "object") {
     const then = (returned as { then?: unknown }).then;
-    if (typeof then === 'function') {
+    if (typeof then === "function") {
       then.call(returned, undefined, () => {});
     }
   }
 }
 
 export function describeCallbackError(error: unknown): string {
-  if (error !== null && typeof error === 'object') {
+  if (error !== null && typeof error === "object") {
     const errMsg = (error as TaroCallbackError).errMsg;
-    if (typeof errMsg === 'string' && errMsg !== '') return errMsg;
+    if (typeof errMsg === "string" && errMsg !== "") return errMsg;
     const message = (error as { message?: unknown }).message;
-    if (typeof message === 'string' && message !== '') return message;
+    if (typeof message === "string" && message !== "") return message;
   }
   return String(error);
 }

@@ -5,7 +5,7 @@
  * - `aborted`: the caller aborted the call.
  * - `bad-response`: an answer came, but its body is not a tRPC response (e.g. a gateway's HTML page).
  */
-export type TaroRequestErrorKind = 'network' | 'timeout' | 'aborted' | 'bad-response';
+export type TaroRequestErrorKind = "network" | "timeout" | "aborted" | "bad-response";
 
 /**
  * The error `taroFetch` rejects with. `httpBatchLink` wraps it in a `TRPCClientError` whose
@@ -20,7 +20,7 @@ export class TaroRequestError extends Error {
   constructor(kind: TaroRequestErrorKind, message: string, status?: number) {
     super(message);
     // An aborted request is recognised by name, like the DOM's AbortError.
-    this.name = kind === 'aborted' ? 'AbortError' : 'TaroRequestError';
+    this.name = kind === "aborted" ? "AbortError" : "TaroRequestError";
     this.kind = kind;
     this.status = status;
     // Keeps `instanceof` working when the mini-program compiler down-levels classes to ES5.

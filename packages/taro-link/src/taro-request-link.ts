@@ -1,15 +1,15 @@
-import { httpBatchLink, type HTTPBatchLinkOptions, type TRPCLink } from '@trpc/client';
-import type { AnyClientTypes, AnyRouter } from '@trpc/server/unstable-core-do-not-import';
-import { installAbortControllerPolyfill } from './abort-polyfill.ts';
-import { taroFetch, type TaroFetchOptions } from './taro-fetch.ts';
-import type { TaroLike } from './taro-like.ts';
+import { httpBatchLink, type HTTPBatchLinkOptions, type TRPCLink } from "@trpc/client";
+import type { AnyClientTypes, AnyRouter } from "@trpc/server/unstable-core-do-not-import";
+import { installAbortControllerPolyfill } from "./abort-polyfill.ts";
+import { taroFetch, type TaroFetchOptions } from "./taro-fetch.ts";
+import type { TaroLike } from "./taro-like.ts";
 
 export interface TaroRequestLinkOptions extends TaroFetchOptions {
   /** The tRPC endpoint, e.g. `https://api.example.com/trpc`. */
   url: string;
-  taro: Pick<TaroLike, 'request'>;
+  taro: Pick<TaroLike, "request">;
   /** Headers for each batch; a function receives the batch's operations. */
-  headers?: HTTPBatchLinkOptions<AnyClientTypes>['headers'];
+  headers?: HTTPBatchLinkOptions<AnyClientTypes>["headers"];
   /**
    * The longest URL a batched GET may have; longer batches are split. Default 4000, well under
    * the limits of common gateways and of Node's default header size.

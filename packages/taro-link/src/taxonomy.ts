@@ -1,4 +1,4 @@
-import { TaroRequestError } from './taro-request-error.ts';
+import { TaroRequestError } from "./taro-request-error.ts";
 
 /**
  * What to do about an error. The server decides and sends it as `error.data.action` (the same
@@ -9,7 +9,7 @@ import { TaroRequestError } from './taro-request-error.ts';
  * - show: tell the user; retrying will not help.
  * - block: WeChat refuses this user (errcode 40226): stop logging in automatically.
  */
-export type ClientAction = 'relogin' | 'retry' | 'show' | 'block';
+export type ClientAction = "relogin" | "retry" | "show" | "block";
 
 /** An error as a UI needs it: what to offer (by action) and what to say. */
 export interface ErrorDescription {
@@ -37,11 +37,11 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const ACTIONS: readonly string[] = ['relogin', 'retry', 'show', 'block'];
+const ACTIONS: readonly string[] = ["relogin", "retry", "show", "block"];
 
 function dataOf(error: unknown): Record<string, unknown> {
-  const data = error !== null && typeof error === 'object' ? (error as { data?: unknown }).data : undefined;
-  return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+  const data = error !== null && typeof error === "object" ? (error as { data?: unknown }).data : undefined;
+  return data !== null && typeof data === "object" ? (data as Record<string, unknown>) : {};
 }
 
 /**
@@ -58,16 +58,16 @@ export function describeError(error: unknown): ErrorDescription {
   const message = (error as { message?: unknown } | null | undefined)?.message;
   const description: ErrorDescription = {
     action:
-      typeof action === 'string' && ACTIONS.indexOf(action) >= 0
+      typeof action === "string" && ACTIONS.indexOf(action) >= 0
         ? (action as ClientAction)
-        : cause instanceof TaroRequestError && cause.kind !== 'aborted'
-          ? 'retry'
-          : 'show',
-    message: typeof message === 'string' && message !== '' ? message : String(error),
+        : cause instanceof TaroRequestError && cause.kind !== "aborted"
+          ? "retry"
+          : "show",
+    message: typeof message === "string" && message !== "" ? message : String(error),
   };
-  if (typeof reason === 'string') description.reason = reason;
-  if (typeof code === 'string') description.code = code;
-  if (typeof retryAfterSeconds === 'number') description.retryAfterSeconds = retryAfterSeconds;
+  if (typeof reason === "string") description.reason = reason;
+  if (typeof code === "string") description.code = code;
+  if (typeof retryAfterSeconds === "number") description.retryAfterSeconds = retryAfterSeconds;
   return description;
 }
 
@@ -79,7 +79,7 @@ export function describeError(error: unknown): ErrorDescription {
 export function retryDelay(error: unknown, failures: number, options: RetryOptions = {}): number {
   const { retries = 2, baseDelayMs = 500, maxDelayMs = 10_000 } = options;
   const { action, retryAfterSeconds } = describeError(error);
-  if (action !== 'retry' || failures >= retries) return -1;
+  if (action !== "retry" || failures >= retries) return -1;
   const delay =
     retryAfterSeconds === undefined ? Math.min(baseDelayMs * 3 ** failures, maxDelayMs) : retryAfterSeconds * 1000;
   return delay > maxDelayMs ? -1 : delay;

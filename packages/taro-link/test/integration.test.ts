@@ -1,17 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import type { AppRouter } from '@mp-auth/api';
-import { startServer } from '@mp-auth/server';
-import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from '@mp-auth/wechat/mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createMiniappClient } from '../src/create-miniapp-client.ts';
-import { describeError } from '../src/taxonomy.ts';
-import type { CodeSource } from '../src/code-source.ts';
-import type { SessionLostEvent } from '../src/session-link.ts';
-import { DEFAULT_STORAGE_KEY, type StoredSession } from '../src/session.ts';
-import { NodeHttpTaro } from './support/node-http-taro.ts';
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { AppRouter } from "@mp-auth/api";
+import { startServer } from "@mp-auth/server";
+import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { createMiniappClient } from "../src/create-miniapp-client.ts";
+import { describeError } from "../src/taxonomy.ts";
+import type { CodeSource } from "../src/code-source.ts";
+import type { SessionLostEvent } from "../src/session-link.ts";
+import { DEFAULT_STORAGE_KEY, type StoredSession } from "../src/session.ts";
+import { NodeHttpTaro } from "./support/node-http-taro.ts";
 
 // The real server and the real mock WeChat over loopback HTTP; the link runs on a Taro-like
 // object whose request is Node's http module.
@@ -21,22 +21,22 @@ type RunningServer = Awaited<ReturnType<typeof startServer>>;
 let server: RunningServer;
 let mockUrl: string;
 let tempDir: string;
-const OPENID = 'o-integration-user';
+const OPENID = "o-integration-user";
 
 beforeAll(async () => {
-  tempDir = mkdtempSync(path.join(tmpdir(), 'mp-auth-taro-link-'));
+  tempDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-"));
   server = await startServer({
     env: {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      WX_MOCK_PORT: '0',
-      DATABASE_URL: `file:${path.join(tempDir, 'test.db')}`,
-      LOG_LEVEL: 'silent',
+      HOST: "127.0.0.1",
+      PORT: "0",
+      WX_MOCK_PORT: "0",
+      DATABASE_URL: `file:${path.join(tempDir, "test.db")}`,
+      LOG_LEVEL: "silent",
       // Given explicitly so the server does not generate a dev key file in the repository.
-      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     },
   });
-  if (!server.mockWechatUrl) throw new Error('the server did not start its mock WeChat (is WX_APPID set?)');
+  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat (is WX_APPID set?)");
   mockUrl = server.mockWechatUrl;
 });
 
@@ -54,7 +54,7 @@ function mockCodeSource(counter: { codes: number }, openid = OPENID): CodeSource
 }
 
 async function code2SessionCalls(): Promise<number> {
-  return (await getMockStats(mockUrl))['/sns/jscode2session'] ?? 0;
+  return (await getMockStats(mockUrl))["/sns/jscode2session"] ?? 0;
 }
 
 /** One "launch" of the mini-program: a new client on the given (persistent) storage. */
@@ -74,17 +74,17 @@ function launch(storage: Map<string, unknown>) {
 /** A plain HTTP call, outside the link: what another device or an admin tool would do. */
 async function plainMutation(procedure: string, token: string): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${server.trpcUrl}/${procedure}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
   });
   return { status: response.status, body: await response.json() };
 }
 
-describe('the link against the real server and mock WeChat', () => {
+describe("the link against the real server and mock WeChat", () => {
   const storage = new Map<string, unknown>();
-  let firstToken = '';
+  let firstToken = "";
 
-  it('first launch logs in', async () => {
+  it("first launch logs in", async () => {
     const before = await code2SessionCalls();
     const app = launch(storage);
 
@@ -94,14 +94,14 @@ describe('the link against the real server and mock WeChat', () => {
     expect(app.counter.codes).toBe(1);
     expect(await code2SessionCalls()).toBe(before + 1);
     expect(storage.get(DEFAULT_STORAGE_KEY)).toEqual(session);
-    expect(app.taro.sent).toEqual(['POST /trpc/auth.login?batch=1']);
+    expect(app.taro.sent).toEqual(["POST /trpc/auth.login?batch=1"]);
 
     const me = await app.client.user.me.query();
     expect(me).toMatchObject({ id: expect.any(String) });
     firstToken = session.token;
   });
 
-  it('a second launch on the same storage reuses the token: no login, no request', async () => {
+  it("a second launch on the same storage reuses the token: no login, no request", async () => {
     const before = await code2SessionCalls();
     const app = launch(storage);
 
@@ -114,8 +114,8 @@ describe('the link against the real server and mock WeChat', () => {
     expect(app.taro.sent).toHaveLength(1);
   });
 
-  it('a session revoked on the server is replaced silently on the next call', async () => {
-    const revoked = await plainMutation('auth.logout', firstToken);
+  it("a session revoked on the server is replaced silently on the next call", async () => {
+    const revoked = await plainMutation("auth.logout", firstToken);
     expect(revoked.status).toBe(200);
     const before = await code2SessionCalls();
     const app = launch(storage);
@@ -128,19 +128,19 @@ describe('the link against the real server and mock WeChat', () => {
     expect(await code2SessionCalls()).toBe(before + 1);
     const renewed = storage.get(DEFAULT_STORAGE_KEY) as StoredSession;
     expect(renewed.token).not.toBe(firstToken);
-    expect(app.taro.sent.map((line) => line.split('?')[0])).toEqual([
-      'GET /trpc/user.me', // refused: REVOKED
-      'POST /trpc/auth.login',
-      'GET /trpc/user.me', // the retry
+    expect(app.taro.sent.map((line) => line.split("?")[0])).toEqual([
+      "GET /trpc/user.me", // refused: REVOKED
+      "POST /trpc/auth.login",
+      "GET /trpc/user.me", // the retry
     ]);
     expect(app.onSessionLost).not.toHaveBeenCalled();
     firstToken = renewed.token;
   });
 
-  it('50 concurrent calls on a revoked session: 3 requests, 1 code, 1 auth.login', async () => {
+  it("50 concurrent calls on a revoked session: 3 requests, 1 code, 1 auth.login", async () => {
     const app = launch(storage);
     await app.session.ensureSession();
-    expect((await plainMutation('auth.logout', firstToken)).status).toBe(200);
+    expect((await plainMutation("auth.logout", firstToken)).status).toBe(200);
     const before = await code2SessionCalls();
 
     const results = await Promise.all(Array.from({ length: 50 }, () => app.client.user.me.query()));
@@ -152,29 +152,29 @@ describe('the link against the real server and mock WeChat', () => {
     firstToken = (storage.get(DEFAULT_STORAGE_KEY) as StoredSession).token;
   });
 
-  it('logout revokes the session on the server and clears storage', async () => {
+  it("logout revokes the session on the server and clears storage", async () => {
     const app = launch(storage);
     await app.session.ensureSession();
     const token = app.session.getToken()!;
 
     await expect(app.session.logout()).resolves.toEqual({ revokedOnServer: true });
     expect(storage.has(DEFAULT_STORAGE_KEY)).toBe(false);
-    const afterLogout = await plainMutation('auth.logout', token);
+    const afterLogout = await plainMutation("auth.logout", token);
     expect(afterLogout.status).toBe(401);
-    expect(afterLogout.body).toMatchObject({ error: { data: { code: 'UNAUTHORIZED', reason: 'REVOKED' } } });
+    expect(afterLogout.body).toMatchObject({ error: { data: { code: "UNAUTHORIZED", reason: "REVOKED" } } });
   });
 
-  it('passes non-session errors through untouched (invalid login code)', async () => {
+  it("passes non-session errors through untouched (invalid login code)", async () => {
     const app = launch(new Map());
-    const error = await app.client.auth.login.mutate({ code: 'not-a-real-code' }).catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ name: 'TRPCClientError', data: { code: 'BAD_REQUEST', httpStatus: 400 } });
+    const error = await app.client.auth.login.mutate({ code: "not-a-real-code" }).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: "TRPCClientError", data: { code: "BAD_REQUEST", httpStatus: 400 } });
     expect(app.counter.codes).toBe(0);
     expect(app.taro.sent).toHaveLength(1);
   });
 });
 
-describe('the server taxonomy, end to end (mock WeChat faults)', () => {
-  const openid = 'o-integration-taxonomy';
+describe("the server taxonomy, end to end (mock WeChat faults)", () => {
+  const openid = "o-integration-taxonomy";
 
   /** A fresh launch with no stored session; its backoff waits are recorded and shortened. */
   function launchFresh() {
@@ -203,8 +203,8 @@ describe('the server taxonomy, end to end (mock WeChat faults)', () => {
     await clearFaults(mockUrl);
   });
 
-  it('WeChat busy (-1) on the first code2Session at first launch: auth.login is retried with the same code and succeeds', async () => {
-    await injectFault(mockUrl, { path: '/sns/jscode2session', errcode: -1 });
+  it("WeChat busy (-1) on the first code2Session at first launch: auth.login is retried with the same code and succeeds", async () => {
+    await injectFault(mockUrl, { path: "/sns/jscode2session", errcode: -1 });
     const before = await code2SessionCalls();
     const app = launchFresh();
 
@@ -213,24 +213,24 @@ describe('the server taxonomy, end to end (mock WeChat faults)', () => {
     expect(session.token).toMatch(/\S{20,}/);
     expect(app.counter.codes).toBe(1);
     expect(app.delays).toEqual([500]);
-    expect(app.taro.sent).toEqual(['POST /trpc/auth.login?batch=1', 'POST /trpc/auth.login?batch=1']);
+    expect(app.taro.sent).toEqual(["POST /trpc/auth.login?batch=1", "POST /trpc/auth.login?batch=1"]);
     expect(await code2SessionCalls()).toBe(before + 2);
     await expect(app.client.user.me.query()).resolves.toMatchObject({ id: expect.any(String) });
     expect(app.onBlocked).not.toHaveBeenCalled();
   });
 
-  it('WeChat 40226 (high-risk user): blocked, onBlocked fired, no more jscode2session for later calls', async () => {
-    await injectFault(mockUrl, { path: '/sns/jscode2session', errcode: 40226 });
+  it("WeChat 40226 (high-risk user): blocked, onBlocked fired, no more jscode2session for later calls", async () => {
+    await injectFault(mockUrl, { path: "/sns/jscode2session", errcode: 40226 });
     const before = await code2SessionCalls();
     const app = launchFresh();
 
     const error = await app.session.ensureSession().catch((caught: unknown) => caught);
 
     expect(error).toMatchObject({
-      name: 'TRPCClientError',
-      data: { code: 'FORBIDDEN', reason: 'WX_USER_BLOCKED', action: 'block', retryable: false },
+      name: "TRPCClientError",
+      data: { code: "FORBIDDEN", reason: "WX_USER_BLOCKED", action: "block", retryable: false },
     });
-    expect(describeError(error)).toMatchObject({ action: 'block', reason: 'WX_USER_BLOCKED' });
+    expect(describeError(error)).toMatchObject({ action: "block", reason: "WX_USER_BLOCKED" });
     expect(app.session.isBlocked()).toBe(true);
     expect(app.onBlocked).toHaveBeenCalledTimes(1);
     expect(app.session.getToken()).toBeNull();
@@ -242,7 +242,7 @@ describe('the server taxonomy, end to end (mock WeChat faults)', () => {
     await expect(app.session.ensureSession()).rejects.toBe(error);
     expect(await code2SessionCalls()).toBe(before + 1);
     expect(app.counter.codes).toBe(1);
-    expect(app.taro.sent.filter((line) => line.startsWith('POST /trpc/auth.login'))).toHaveLength(1);
+    expect(app.taro.sent.filter((line) => line.startsWith("POST /trpc/auth.login"))).toHaveLength(1);
     expect(app.onBlocked).toHaveBeenCalledTimes(1);
     expect(app.onSessionLost).not.toHaveBeenCalled();
 
@@ -254,9 +254,9 @@ describe('the server taxonomy, end to end (mock WeChat faults)', () => {
   });
 });
 
-describe('session_key rotated by WeChat (legacy encrypted phone data)', () => {
-  it('relogs in with a fresh code and retries the call once, transparently', async () => {
-    const openid = 'o-integration-stale-key';
+describe("session_key rotated by WeChat (legacy encrypted phone data)", () => {
+  it("relogs in with a fresh code and retries the call once, transparently", async () => {
+    const openid = "o-integration-stale-key";
     const storage = new Map<string, unknown>();
     const taro = new NodeHttpTaro(storage);
     let codes = 0;
@@ -271,13 +271,13 @@ describe('session_key rotated by WeChat (legacy encrypted phone data)', () => {
     await mintLoginCode(mockUrl, { openid });
     const { encryptedData, iv } = await encryptForUser(mockUrl, {
       openid,
-      data: { phoneNumber: '13600136000', purePhoneNumber: '13600136000', countryCode: '86' },
+      data: { phoneNumber: "13600136000", purePhoneNumber: "13600136000", countryCode: "86" },
     });
     const before = await code2SessionCalls();
 
     const profile = await app.client.user.bindPhone.mutate({ encryptedData, iv });
 
-    expect(profile.phoneNumber).toBe('13600136000');
+    expect(profile.phoneNumber).toBe("13600136000");
     expect(codes).toBe(2);
     expect((await code2SessionCalls()) - before).toBe(1);
   });

@@ -1,6 +1,6 @@
-import { createTRPCClient, createTRPCUntypedClient } from '@trpc/client';
-import { initTRPC } from '@trpc/server';
-import { describe, expect, expectTypeOf, it, vi } from 'vitest';
+import { createTRPCClient, createTRPCUntypedClient } from "@trpc/client";
+import { initTRPC } from "@trpc/server";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
   createMiniappClient,
   createSessionManager,
@@ -10,28 +10,30 @@ import {
   taroRequestLink,
   type SessionLostEvent,
   type SessionManager,
-} from '../src/index.ts';
-import { FakeTaro } from './support/fake-taro.ts';
-import { FakeAuthServer, FakeProcedureError } from './support/fake-trpc-server.ts';
+} from "../src/index.ts";
+import { FakeTaro } from "./support/fake-taro.ts";
+import { FakeAuthServer, FakeProcedureError } from "./support/fake-trpc-server.ts";
 
 // A router shaped like the real one, used only for its type (as the mini-program must).
 const t = initTRPC.create();
 const shapeRouter = t.router({
   auth: t.router({
-    login: t.procedure.input((value) => value as { code: string }).mutation(() => ({
-      token: '',
-      expiresAt: '',
-      user: { id: '', nickname: null as string | null, avatarUrl: null as string | null },
-    })),
+    login: t.procedure
+      .input((value) => value as { code: string })
+      .mutation(() => ({
+        token: "",
+        expiresAt: "",
+        user: { id: "", nickname: null as string | null, avatarUrl: null as string | null },
+      })),
     logout: t.procedure.mutation(() => ({ ok: true })),
   }),
   user: t.router({
-    me: t.procedure.query(() => ({ id: '', nickname: null as string | null, avatarUrl: null as string | null })),
+    me: t.procedure.query(() => ({ id: "", nickname: null as string | null, avatarUrl: null as string | null })),
   }),
 });
 type ShapeRouter = typeof shapeRouter;
 
-const URL_BASE = 'http://127.0.0.1:3000/trpc';
+const URL_BASE = "http://127.0.0.1:3000/trpc";
 
 function setup() {
   const server = new FakeAuthServer();
@@ -50,12 +52,12 @@ function setup() {
 }
 
 /** Errors as the real server's errorFormatter shapes them. */
-const busy = () => new FakeProcedureError('SERVICE_UNAVAILABLE', 'WX_BUSY', { action: 'retry', retryable: true });
-const blocked = () => new FakeProcedureError('FORBIDDEN', 'WX_USER_BLOCKED', { action: 'block', retryable: false });
-const codeUsed = () => new FakeProcedureError('BAD_REQUEST', 'WX_CODE_USED', { action: 'relogin', retryable: false });
+const busy = () => new FakeProcedureError("SERVICE_UNAVAILABLE", "WX_BUSY", { action: "retry", retryable: true });
+const blocked = () => new FakeProcedureError("FORBIDDEN", "WX_USER_BLOCKED", { action: "block", retryable: false });
+const codeUsed = () => new FakeProcedureError("BAD_REQUEST", "WX_CODE_USED", { action: "relogin", retryable: false });
 
-describe('createMiniappClient with a fake Taro', () => {
-  it('is typed from the router type', () => {
+describe("createMiniappClient with a fake Taro", () => {
+  it("is typed from the router type", () => {
     const { client } = setup();
     expectTypeOf(client.user.me.query).returns.resolves.toEqualTypeOf<{
       id: string;
@@ -64,23 +66,26 @@ describe('createMiniappClient with a fake Taro', () => {
     }>();
   });
 
-  it('logs in at launch, then sends the token as Authorization: Bearer', async () => {
+  it("logs in at launch, then sends the token as Authorization: Bearer", async () => {
     const { server, taro, client, session } = setup();
     await session.ensureSession();
     expect(taro.loginCalls).toBe(1);
-    expect(server.codesSeen).toEqual(['code-1']);
+    expect(server.codesSeen).toEqual(["code-1"]);
     const loginRequest = taro.requests[0]!;
     expect(loginRequest.options.url).toBe(`${URL_BASE}/auth.login?batch=1`);
-    expect(Object.keys(loginRequest.options.header)).not.toContain('Authorization');
+    expect(Object.keys(loginRequest.options.header)).not.toContain("Authorization");
 
-    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
-    expect(taro.requests[1]!.options.header['Authorization']).toBe('Bearer token-1');
-    expect(taro.storage.get(DEFAULT_STORAGE_KEY)).toMatchObject({ token: 'token-1' });
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
+    expect(taro.requests[1]!.options.header["Authorization"]).toBe("Bearer token-1");
+    expect(taro.storage.get(DEFAULT_STORAGE_KEY)).toMatchObject({ token: "token-1" });
   });
 
-  it('50 concurrent calls on an expired session: 3 Taro.request calls, 1 code, 1 auth.login', async () => {
+  it("50 concurrent calls on an expired session: 3 Taro.request calls, 1 code, 1 auth.login", async () => {
     const { server, taro, client, session } = setup();
-    taro.setStorageSync(DEFAULT_STORAGE_KEY, { token: 'expired-token', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    taro.setStorageSync(DEFAULT_STORAGE_KEY, {
+      token: "expired-token",
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
 
     const results = await Promise.all(Array.from({ length: 50 }, () => client.user.me.query()));
 
@@ -89,34 +94,34 @@ describe('createMiniappClient with a fake Taro', () => {
     expect(taro.loginCalls).toBe(1);
     expect(server.loginCalls).toBe(1);
     expect(server.meCalls).toBe(100);
-    expect(taro.requests[2]!.options.url.split('?')[0]!.split(',')).toHaveLength(50);
-    expect(session.getToken()).toBe('token-1');
+    expect(taro.requests[2]!.options.url.split("?")[0]!.split(",")).toHaveLength(50);
+    expect(session.getToken()).toBe("token-1");
   });
 
-  it('gives up after a second refusal and fires onSessionLost once', async () => {
+  it("gives up after a second refusal and fires onSessionLost once", async () => {
     const { server, taro, client, onSessionLost } = setup();
     server.issueDeadTokens = true;
     const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => client.user.me.query()));
-    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+    expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
     expect(taro.requests).toHaveLength(3);
     expect(onSessionLost).toHaveBeenCalledTimes(1);
-    expect(onSessionLost.mock.calls[0]![0]).toMatchObject({ reason: 'retry-rejected', path: 'user.me' });
+    expect(onSessionLost.mock.calls[0]![0]).toMatchObject({ reason: "retry-rejected", path: "user.me" });
   });
 
-  it('a refused auth.login does not trigger a relogin', async () => {
+  it("a refused auth.login does not trigger a relogin", async () => {
     const { server, taro, session } = setup();
-    server.loginFailure = new FakeProcedureError('UNAUTHORIZED', 'EXPIRED');
-    await expect(session.login()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED' } });
+    server.loginFailure = new FakeProcedureError("UNAUTHORIZED", "EXPIRED");
+    await expect(session.login()).rejects.toMatchObject({ data: { code: "UNAUTHORIZED" } });
     expect(taro.requests).toHaveLength(1);
     expect(taro.loginCalls).toBe(1);
   });
 
-  it('logout calls auth.logout with the token and clears storage; even when it fails', async () => {
+  it("logout calls auth.logout with the token and clears storage; even when it fails", async () => {
     const { server, taro, session } = setup();
     await session.login();
     await expect(session.logout()).resolves.toEqual({ revokedOnServer: true });
     expect(server.logoutCalls).toBe(1);
-    expect(taro.requests[1]!.options.header['Authorization']).toBe('Bearer token-1');
+    expect(taro.requests[1]!.options.header["Authorization"]).toBe("Bearer token-1");
     expect(session.getToken()).toBeNull();
 
     await session.login();
@@ -126,25 +131,28 @@ describe('createMiniappClient with a fake Taro', () => {
     expect(session.getToken()).toBeNull();
   });
 
-  it('adds the configured extra headers to every request', async () => {
+  it("adds the configured extra headers to every request", async () => {
     const server = new FakeAuthServer();
     const taro = new FakeTaro({ respond: server.respond });
     const { session } = createMiniappClient<ShapeRouter>({
       url: URL_BASE,
       taro,
-      headers: () => ({ 'x-client': 'miniapp' }),
-      codeSource: async () => 'dev-code',
+      headers: () => ({ "x-client": "miniapp" }),
+      codeSource: async () => "dev-code",
     });
     await session.login();
-    expect(taro.requests[0]!.options.header['x-client']).toBe('miniapp');
-    expect(server.codesSeen).toEqual(['dev-code']);
+    expect(taro.requests[0]!.options.header["x-client"]).toBe("miniapp");
+    expect(server.codesSeen).toEqual(["dev-code"]);
     expect(taro.loginCalls).toBe(0);
   });
 
-  it('works when composed by hand, as the README shows', async () => {
+  it("works when composed by hand, as the README shows", async () => {
     const server = new FakeAuthServer();
     const taro = new FakeTaro({ respond: server.respond });
-    taro.setStorageSync(DEFAULT_STORAGE_KEY, { token: 'refused', expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    taro.setStorageSync(DEFAULT_STORAGE_KEY, {
+      token: "refused",
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
 
     let session!: SessionManager;
     const transport = taroRequestLink<ShapeRouter>({
@@ -156,41 +164,41 @@ describe('createMiniappClient with a fake Taro', () => {
     session = createSessionManager({
       taro,
       codeSource: taroLoginCodeSource(taro),
-      exchangeCode: (code) => sessionCalls.mutation('auth.login', { code }),
-      revokeSession: () => sessionCalls.mutation('auth.logout'),
+      exchangeCode: (code) => sessionCalls.mutation("auth.login", { code }),
+      revokeSession: () => sessionCalls.mutation("auth.logout"),
     });
     const client = createTRPCClient<ShapeRouter>({ links: [sessionLink({ session }), transport] });
 
-    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
     expect(taro.requests).toHaveLength(3);
-    expect(session.getToken()).toBe('token-1');
+    expect(session.getToken()).toBe("token-1");
   });
 });
 
-describe('createMiniappClient and the server taxonomy', () => {
-  it('auth.login WX_BUSY then success: 1 code, 2 auth.login requests with the same code, 500 ms apart', async () => {
+describe("createMiniappClient and the server taxonomy", () => {
+  it("auth.login WX_BUSY then success: 1 code, 2 auth.login requests with the same code, 500 ms apart", async () => {
     const { server, taro, session, delays } = setup();
     server.loginFailures.push(busy());
-    await expect(session.ensureSession()).resolves.toMatchObject({ token: 'token-1' });
+    await expect(session.ensureSession()).resolves.toMatchObject({ token: "token-1" });
     expect(taro.loginCalls).toBe(1);
-    expect(server.loginCodes).toEqual(['code-1', 'code-1']);
+    expect(server.loginCodes).toEqual(["code-1", "code-1"]);
     expect(delays).toEqual([500]);
   });
 
-  it('auth.login WX_CODE_USED: a second code, then success', async () => {
+  it("auth.login WX_CODE_USED: a second code, then success", async () => {
     const { server, taro, session } = setup();
     server.loginFailures.push(codeUsed());
-    await expect(session.login()).resolves.toMatchObject({ token: 'token-1' });
+    await expect(session.login()).resolves.toMatchObject({ token: "token-1" });
     expect(taro.loginCalls).toBe(2);
-    expect(server.loginCodes).toEqual(['code-1', 'code-2']);
+    expect(server.loginCodes).toEqual(["code-1", "code-2"]);
   });
 
-  it('auth.login WX_USER_BLOCKED: onBlocked once, no Taro.login across 10 later calls, session.login() clears it', async () => {
+  it("auth.login WX_USER_BLOCKED: onBlocked once, no Taro.login across 10 later calls, session.login() clears it", async () => {
     const { server, taro, client, session, onBlocked, onSessionLost } = setup();
     server.loginFailures.push(blocked());
 
     const launch = await session.ensureSession().catch((error: unknown) => error);
-    expect(launch).toMatchObject({ data: { code: 'FORBIDDEN', reason: 'WX_USER_BLOCKED', action: 'block' } });
+    expect(launch).toMatchObject({ data: { code: "FORBIDDEN", reason: "WX_USER_BLOCKED", action: "block" } });
     expect(onBlocked).toHaveBeenCalledTimes(1);
     expect(onBlocked).toHaveBeenCalledWith(launch);
     expect(session.isBlocked()).toBe(true);
@@ -206,32 +214,33 @@ describe('createMiniappClient and the server taxonomy', () => {
     await expect(session.ensureSession()).rejects.toBe(launch);
     expect(taro.loginCalls).toBe(1);
 
-    await expect(session.login()).resolves.toMatchObject({ token: 'token-1' });
+    await expect(session.login()).resolves.toMatchObject({ token: "token-1" });
     expect(session.isBlocked()).toBe(false);
-    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
     expect(taro.loginCalls).toBe(2);
   });
 
-  it('a query failing with WX_BUSY is retried through the real transport; a mutation is not', async () => {
+  it("a query failing with WX_BUSY is retried through the real transport; a mutation is not", async () => {
     const { server, client, session, delays } = setup();
     await session.login();
-    server.failNext('user.me', busy());
-    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    server.failNext("user.me", busy());
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
     expect(server.meCalls).toBe(1);
     expect(delays).toEqual([500]);
 
-    server.failNext('auth.logout', busy());
-    await expect(client.auth.logout.mutate()).rejects.toMatchObject({ data: { reason: 'WX_BUSY', action: 'retry' } });
+    server.failNext("auth.logout", busy());
+    await expect(client.auth.logout.mutate()).rejects.toMatchObject({ data: { reason: "WX_BUSY", action: "retry" } });
     expect(server.logoutCalls).toBe(0);
     expect(delays).toEqual([500]);
   });
 
-  it('a query whose request failed on the network is retried', async () => {
+  it("a query whose request failed on the network is retried", async () => {
     const server = new FakeAuthServer();
     let failures = 1;
     const taro = new FakeTaro({
       respond: (request) => {
-        if (request.options.url.includes('/user.me') && failures-- > 0) setTimeout(() => request.fail('request:fail'), 1);
+        if (request.options.url.includes("/user.me") && failures-- > 0)
+          setTimeout(() => request.fail("request:fail"), 1);
         else server.respond(request);
       },
     });
@@ -242,7 +251,7 @@ describe('createMiniappClient and the server taxonomy', () => {
       retry: { sleep: async (ms) => void delays.push(ms) },
     });
     await session.login();
-    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: 'Tester' });
+    await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
     expect(delays).toEqual([500]);
     expect(taro.requests).toHaveLength(3);
   });

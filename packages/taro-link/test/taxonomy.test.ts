@@ -1,61 +1,65 @@
-import type { ClientAction as ServerClientAction } from '@mp-auth/api';
-import { TRPCClientError } from '@trpc/client';
-import { describe, expect, expectTypeOf, it } from 'vitest';
-import { describeError, retryDelay, type ClientAction } from '../src/index.ts';
-import { TaroRequestError } from '../src/taro-request-error.ts';
-import { serverErrors, trpcError } from './support/fake-ending-link.ts';
+import type { ClientAction as ServerClientAction } from "@mp-auth/api";
+import { TRPCClientError } from "@trpc/client";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { describeError, retryDelay, type ClientAction } from "../src/index.ts";
+import { TaroRequestError } from "../src/taro-request-error.ts";
+import { serverErrors, trpcError } from "./support/fake-ending-link.ts";
 
-describe('ClientAction', () => {
-  it('is the server API’s union', () => {
+describe("ClientAction", () => {
+  it("is the server API’s union", () => {
     expectTypeOf<ClientAction>().toEqualTypeOf<ServerClientAction>();
   });
 });
 
-describe('describeError', () => {
-  it('describes a server error by its data: action, reason, code, retryAfterSeconds, message', () => {
+describe("describeError", () => {
+  it("describes a server error by its data: action, reason, code, retryAfterSeconds, message", () => {
     expect(describeError(serverErrors.rateLimited(7))).toEqual({
-      action: 'retry',
-      reason: 'LOGIN_RATE_LIMITED',
-      code: 'TOO_MANY_REQUESTS',
+      action: "retry",
+      reason: "LOGIN_RATE_LIMITED",
+      code: "TOO_MANY_REQUESTS",
       retryAfterSeconds: 7,
-      message: 'TOO_MANY_REQUESTS LOGIN_RATE_LIMITED',
+      message: "TOO_MANY_REQUESTS LOGIN_RATE_LIMITED",
     });
-    expect(describeError(serverErrors.blocked())).toMatchObject({ action: 'block', reason: 'WX_USER_BLOCKED', code: 'FORBIDDEN' });
-    expect(describeError(serverErrors.invalidInput())).toMatchObject({ action: 'show', reason: 'INVALID_INPUT' });
-    expect(describeError(serverErrors.sessionKeyStale())).toMatchObject({ action: 'relogin', code: 'UNAUTHORIZED' });
+    expect(describeError(serverErrors.blocked())).toMatchObject({
+      action: "block",
+      reason: "WX_USER_BLOCKED",
+      code: "FORBIDDEN",
+    });
+    expect(describeError(serverErrors.invalidInput())).toMatchObject({ action: "show", reason: "INVALID_INPUT" });
+    expect(describeError(serverErrors.sessionKeyStale())).toMatchObject({ action: "relogin", code: "UNAUTHORIZED" });
     expect(describeError(serverErrors.internal())).toEqual({
-      action: 'retry',
-      code: 'INTERNAL_SERVER_ERROR',
-      message: 'INTERNAL_SERVER_ERROR',
+      action: "retry",
+      code: "INTERNAL_SERVER_ERROR",
+      message: "INTERNAL_SERVER_ERROR",
     });
   });
 
-  it('describes transport failures: network, timeout and bad-response say retry, aborted says show', () => {
-    for (const kind of ['network', 'timeout', 'bad-response'] as const) {
+  it("describes transport failures: network, timeout and bad-response say retry, aborted says show", () => {
+    for (const kind of ["network", "timeout", "bad-response"] as const) {
       const error = new TaroRequestError(kind, `${kind} happened`);
-      expect(describeError(TRPCClientError.from(error))).toEqual({ action: 'retry', message: `${kind} happened` });
-      expect(describeError(error)).toEqual({ action: 'retry', message: `${kind} happened` });
+      expect(describeError(TRPCClientError.from(error))).toEqual({ action: "retry", message: `${kind} happened` });
+      expect(describeError(error)).toEqual({ action: "retry", message: `${kind} happened` });
     }
-    expect(describeError(TRPCClientError.from(new TaroRequestError('aborted', 'Aborted: GET x')))).toMatchObject({
-      action: 'show',
+    expect(describeError(TRPCClientError.from(new TaroRequestError("aborted", "Aborted: GET x")))).toMatchObject({
+      action: "show",
     });
   });
 
-  it('describes anything else as show, never throwing', () => {
-    expect(describeError(new Error('Taro.login failed: login:fail'))).toEqual({
-      action: 'show',
-      message: 'Taro.login failed: login:fail',
+  it("describes anything else as show, never throwing", () => {
+    expect(describeError(new Error("Taro.login failed: login:fail"))).toEqual({
+      action: "show",
+      message: "Taro.login failed: login:fail",
     });
-    expect(describeError(trpcError('UNAUTHORIZED', 'EXPIRED'))).toMatchObject({ action: 'show', reason: 'EXPIRED' });
-    expect(describeError(trpcError('BAD_REQUEST', 'X', 400, { action: 'dance' })).action).toBe('show');
-    expect(describeError('plain string')).toEqual({ action: 'show', message: 'plain string' });
-    expect(describeError(undefined)).toEqual({ action: 'show', message: 'undefined' });
-    expect(describeError(null)).toEqual({ action: 'show', message: 'null' });
+    expect(describeError(trpcError("UNAUTHORIZED", "EXPIRED"))).toMatchObject({ action: "show", reason: "EXPIRED" });
+    expect(describeError(trpcError("BAD_REQUEST", "X", 400, { action: "dance" })).action).toBe("show");
+    expect(describeError("plain string")).toEqual({ action: "show", message: "plain string" });
+    expect(describeError(undefined)).toEqual({ action: "show", message: "undefined" });
+    expect(describeError(null)).toEqual({ action: "show", message: "null" });
   });
 });
 
-describe('retryDelay', () => {
-  it('backs off 500 ms then 1500 ms, twice, for action retry only', () => {
+describe("retryDelay", () => {
+  it("backs off 500 ms then 1500 ms, twice, for action retry only", () => {
     const busy = serverErrors.wxBusy();
     expect([0, 1, 2].map((failures) => retryDelay(busy, failures))).toEqual([500, 1500, -1]);
     expect(retryDelay(serverErrors.invalidInput(), 0)).toBe(-1);
@@ -63,13 +67,13 @@ describe('retryDelay', () => {
     expect(retryDelay(serverErrors.blocked(), 0)).toBe(-1);
   });
 
-  it('uses retryAfterSeconds up to the cap', () => {
+  it("uses retryAfterSeconds up to the cap", () => {
     expect(retryDelay(serverErrors.rateLimited(10), 0)).toBe(10_000);
     expect(retryDelay(serverErrors.rateLimited(11), 0)).toBe(-1);
     expect(retryDelay(serverErrors.rateLimited(60), 0, { maxDelayMs: 60_000 })).toBe(60_000);
   });
 
-  it('caps the exponential delay and honours retries', () => {
+  it("caps the exponential delay and honours retries", () => {
     const busy = serverErrors.wxBusy();
     const options = { retries: 5, baseDelayMs: 1000, maxDelayMs: 5000 };
     expect([0, 1, 2, 3, 4, 5].map((failures) => retryDelay(busy, failures, options))).toEqual([

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
-import { build } from 'esbuild';
-import { describe, expect, it } from 'vitest';
-import { FakeTaro } from './support/fake-taro.ts';
-import { FakeAuthServer } from './support/fake-trpc-server.ts';
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { FakeTaro } from "./support/fake-taro.ts";
+import { FakeAuthServer } from "./support/fake-trpc-server.ts";
 
 /**
  * Runs the bundled package (with @trpc/client inside, as the mini-program ships it) in a bare
@@ -11,24 +11,24 @@ import { FakeAuthServer } from './support/fake-trpc-server.ts';
  * fetch, AbortController, AbortSignal, URL, URLSearchParams, TextDecoder, FormData, Blob,
  * window or document. The only platform object is a `wx`-like fake.
  */
-describe('in a WeChat-like runtime', () => {
-  it('logs in, calls, relogs in and aborts with only ECMAScript built-ins and timers', async () => {
+describe("in a WeChat-like runtime", () => {
+  it("logs in, calls, relogs in and aborts with only ECMAScript built-ins and timers", async () => {
     const bundle = await build({
-      entryPoints: [fileURLToPath(new URL('../src/index.ts', import.meta.url))],
+      entryPoints: [fileURLToPath(new URL("../src/index.ts", import.meta.url))],
       bundle: true,
-      format: 'iife',
-      globalName: 'MpAuthTaroLink',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      target: 'es2018',
+      format: "iife",
+      globalName: "MpAuthTaroLink",
+      platform: "neutral",
+      mainFields: ["module", "main"],
+      target: "es2018",
       write: false,
-      logLevel: 'silent',
+      logLevel: "silent",
     });
 
     const server = new FakeAuthServer();
     const wx = new FakeTaro({ respond: server.respond });
     const sandbox = vm.createContext({ setTimeout, clearTimeout, wx });
-    vm.runInContext('delete globalThis.globalThis;', sandbox);
+    vm.runInContext("delete globalThis.globalThis;", sandbox);
     const missing = vm.runInContext(
       `['globalThis','fetch','AbortController','AbortSignal','URL','URLSearchParams','TextDecoder','FormData','Blob','window','document','process','Buffer']
         .filter((name) => eval('typeof ' + name) !== 'undefined')`,
@@ -55,12 +55,12 @@ describe('in a WeChat-like runtime', () => {
       sandbox,
     )) as Record<string, unknown>;
 
-    expect(outcome['installed']).toBe(true);
-    expect(outcome['token']).toBe('token-1');
-    expect(JSON.parse(JSON.stringify(outcome['me']))).toEqual({ id: 'u1', nickname: 'Tester', avatarUrl: null });
-    expect(outcome['afterRelogin']).toBe(2);
-    expect(outcome['aborted']).toMatch(/Abort/);
-    expect(outcome['stored']).toBe('token-2');
+    expect(outcome["installed"]).toBe(true);
+    expect(outcome["token"]).toBe("token-1");
+    expect(JSON.parse(JSON.stringify(outcome["me"]))).toEqual({ id: "u1", nickname: "Tester", avatarUrl: null });
+    expect(outcome["afterRelogin"]).toBe(2);
+    expect(outcome["aborted"]).toMatch(/Abort/);
+    expect(outcome["stored"]).toBe("token-2");
     expect(wx.loginCalls).toBe(2);
     expect(server.loginCalls).toBe(2);
     expect(wx.requests.at(-1)!.abortCalls).toBe(1);

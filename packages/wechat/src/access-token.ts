@@ -120,12 +120,22 @@ export function createAccessTokenManager(options: AccessTokenManagerOptions): Ac
   if (!secret) throw configError(WHAT, "secret is empty");
   const baseUrl = normaliseBaseUrl(options.baseUrl ?? WECHAT_DEFAULT_BASE_URL, WHAT);
   const timeoutMs = checkPositive(options.timeoutMs ?? WECHAT_DEFAULT_TIMEOUT_MS, "timeoutMs", WHAT);
-  const refreshMarginMs = checkNonNegative(options.refreshMarginMs ?? ACCESS_TOKEN_DEFAULT_REFRESH_MARGIN_MS, "refreshMarginMs", WHAT);
-  if (refreshMarginMs > MAX_REFRESH_MARGIN_MS) throw configError(WHAT, `refreshMarginMs must be below ${MAX_REFRESH_MARGIN_MS} (tokens live 7200 s)`);
+  const refreshMarginMs = checkNonNegative(
+    options.refreshMarginMs ?? ACCESS_TOKEN_DEFAULT_REFRESH_MARGIN_MS,
+    "refreshMarginMs",
+    WHAT,
+  );
+  if (refreshMarginMs > MAX_REFRESH_MARGIN_MS)
+    throw configError(WHAT, `refreshMarginMs must be below ${MAX_REFRESH_MARGIN_MS} (tokens live 7200 s)`);
   const busyBackoffMs = [...(options.busyBackoffMs ?? ACCESS_TOKEN_DEFAULT_BUSY_BACKOFF_MS)];
-  if (busyBackoffMs.length > MAX_BUSY_RETRIES) throw configError(WHAT, `busyBackoffMs allows at most ${MAX_BUSY_RETRIES} retries`);
+  if (busyBackoffMs.length > MAX_BUSY_RETRIES)
+    throw configError(WHAT, `busyBackoffMs allows at most ${MAX_BUSY_RETRIES} retries`);
   for (const delay of busyBackoffMs) checkNonNegative(delay, "each busyBackoffMs delay", WHAT);
-  const failureCooldownMs = checkNonNegative(options.failureCooldownMs ?? ACCESS_TOKEN_DEFAULT_FAILURE_COOLDOWN_MS, "failureCooldownMs", WHAT);
+  const failureCooldownMs = checkNonNegative(
+    options.failureCooldownMs ?? ACCESS_TOKEN_DEFAULT_FAILURE_COOLDOWN_MS,
+    "failureCooldownMs",
+    WHAT,
+  );
   const store = options.store ?? createInMemoryAccessTokenStore();
   const now = options.now ?? Date.now;
 
@@ -173,7 +183,9 @@ export function createAccessTokenManager(options: AccessTokenManagerOptions): Ac
       return issued;
     };
     try {
-      const token = await (store.withRefreshLock === undefined ? refreshUnlessDone() : store.withRefreshLock(refreshUnlessDone));
+      const token = await (store.withRefreshLock === undefined
+        ? refreshUnlessDone()
+        : store.withRefreshLock(refreshUnlessDone));
       lastFailure = undefined;
       if (!isFresh(token, now())) softRefreshPausedUntil = now() + SOFT_REFRESH_PAUSE_MS;
       return token;

@@ -2,7 +2,13 @@ import { createAccessTokenManager } from "./access-token.ts";
 import type { AccessTokenManager, AccessTokenManagerOptions } from "./access-token.ts";
 import { code2Session } from "./code2session.ts";
 import type { Code2SessionResult } from "./code2session.ts";
-import { WECHAT_DEFAULT_BASE_URL, WECHAT_DEFAULT_TIMEOUT_MS, checkPositive, configError, normaliseBaseUrl } from "./options.ts";
+import {
+  WECHAT_DEFAULT_BASE_URL,
+  WECHAT_DEFAULT_TIMEOUT_MS,
+  checkPositive,
+  configError,
+  normaliseBaseUrl,
+} from "./options.ts";
 import { createWechatServerApi } from "./server-api.ts";
 import type { WechatServerApi } from "./server-api.ts";
 

@@ -73,7 +73,10 @@ export interface EncryptUserDataRequest {
 /** The inverse of decryptUserData, for the mock WeChat and for tests. */
 export function encryptUserData(request: EncryptUserDataRequest): EncryptedUserData {
   const key = decodeBase64(request.sessionKey, "session_key", AES_KEY_BYTES, encryptRefused);
-  const iv = request.iv === undefined ? randomBytes(AES_BLOCK_BYTES) : decodeBase64(request.iv, "iv", AES_BLOCK_BYTES, encryptRefused);
+  const iv =
+    request.iv === undefined
+      ? randomBytes(AES_BLOCK_BYTES)
+      : decodeBase64(request.iv, "iv", AES_BLOCK_BYTES, encryptRefused);
   const cipher = createCipheriv(AES_ALGORITHM, key, iv);
   const ciphertext = Buffer.concat([cipher.update(JSON.stringify(request.data), "utf8"), cipher.final()]);
   return { encryptedData: ciphertext.toString("base64"), iv: iv.toString("base64") };
@@ -106,12 +109,15 @@ export function verifyWatermark(data: unknown, options: VerifyWatermarkOptions):
   if (typeof appid !== "string" || typeof timestamp !== "number" || !Number.isInteger(timestamp)) {
     throw watermarkInvalid("the watermark lacks a string appid or an integer timestamp");
   }
-  if (appid !== options.appid) throw watermarkInvalid("the watermark appid is not ours: the data was made for another mini-program");
+  if (appid !== options.appid)
+    throw watermarkInvalid("the watermark appid is not ours: the data was made for another mini-program");
 
   const nowSeconds = (options.now ?? Date.now)() / 1000;
   const ageSeconds = nowSeconds - timestamp;
   if (ageSeconds > options.maxAgeSeconds) {
-    throw watermarkInvalid(`the data is ${Math.floor(ageSeconds)} s old, more than the ${options.maxAgeSeconds} s allowed`);
+    throw watermarkInvalid(
+      `the data is ${Math.floor(ageSeconds)} s old, more than the ${options.maxAgeSeconds} s allowed`,
+    );
   }
   if (-ageSeconds > (options.maxClockSkewSeconds ?? DEFAULT_MAX_CLOCK_SKEW_SECONDS)) {
     throw watermarkInvalid(`the watermark timestamp is ${Math.ceil(-ageSeconds)} s in the future`);
@@ -130,7 +136,9 @@ export function decryptAndVerifyUserData(request: DecryptAndVerifyRequest): Reco
 
 /** hex sha1(rawData + sessionKey): the `signature` that comes with getUserInfo's rawData. */
 export function rawDataSignature(rawData: string, sessionKey: string): string {
-  return createHash("sha1").update(rawData + sessionKey, "utf8").digest("hex");
+  return createHash("sha1")
+    .update(rawData + sessionKey, "utf8")
+    .digest("hex");
 }
 
 /** Constant-time check of getUserInfo's `signature` against rawData and the user's session_key. */
@@ -159,10 +167,17 @@ function constantTimeEqual(expected: string, actual: string): boolean {
   return timingSafeEqual(expectedBytes, actualBytes);
 }
 
-function decodeBase64(value: string, name: string, expectedBytes: number | undefined, fail: (problem: string) => WechatError): Buffer {
+function decodeBase64(
+  value: string,
+  name: string,
+  expectedBytes: number | undefined,
+  fail: (problem: string) => WechatError,
+): Buffer {
   if (typeof value !== "string" || value.length === 0) throw fail(`${name} is empty`);
   if (!BASE64_PATTERN.test(value)) {
-    const hint = value.includes(" ") ? " (it contains a space: a '+' lost to URL decoding? send it in a JSON body)" : "";
+    const hint = value.includes(" ")
+      ? " (it contains a space: a '+' lost to URL decoding? send it in a JSON body)"
+      : "";
     throw fail(`${name} is not valid base64${hint}`);
   }
   const bytes = Buffer.from(value, "base64");

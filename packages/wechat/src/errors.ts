@@ -76,13 +76,21 @@ export const STABLE_TOKEN_ERRCODES = {
   40002: { kind: "invalid_request", meaning: "invalid grant_type" },
   40013: { kind: "config", meaning: "invalid appid" },
   40125: { kind: "config", meaning: "invalid secret" },
-  40164: { kind: "config", meaning: "caller IP not in the IP whitelist", advice: "; add this server's IP to the mini-program's API IP whitelist" },
+  40164: {
+    kind: "config",
+    meaning: "caller IP not in the IP whitelist",
+    advice: "; add this server's IP to the mini-program's API IP whitelist",
+  },
   41002: { kind: "config", meaning: "appid missing" },
   41004: { kind: "config", meaning: "secret missing" },
   43002: { kind: "invalid_request", meaning: "POST required" },
   45009: { kind: "quota_exhausted", meaning: "daily limit reached (force_refresh: 20 a day)" },
   45011: { kind: "rate_limited", meaning: "rate limit reached" },
-  89503: { kind: "config", meaning: "this IP needs an administrator's confirmation", advice: "; an administrator must confirm the call in the WeChat admin console" },
+  89503: {
+    kind: "config",
+    meaning: "this IP needs an administrator's confirmation",
+    advice: "; an administrator must confirm the call in the WeChat admin console",
+  },
 } as const satisfies Record<number, WechatErrcodeInfo>;
 
 /** POST /wxa/business/getuserphonenumber. 40029 here means the PHONE code, not a wx.login code. */
@@ -93,7 +101,8 @@ export const PHONE_NUMBER_ERRCODES = {
   40029: {
     kind: "invalid_code",
     meaning: "invalid phone code",
-    advice: "; the phone code is wrong, already used or older than 5 minutes: ask the user to tap the phone button again",
+    advice:
+      "; the phone code is wrong, already used or older than 5 minutes: ask the user to tap the phone button again",
   },
   45011: { kind: "rate_limited", meaning: "rate limit reached" },
   47001: { kind: "invalid_request", meaning: "data format error" },
@@ -117,7 +126,8 @@ export const CHECK_SESSION_ERRCODES = {
 export const RESET_SESSION_KEY_ERRCODES = CHECK_SESSION_ERRCODES;
 
 /** The name each client API uses in messages, and the key of its errcode table. */
-export type WechatApiName = "code2Session" | "getStableAccessToken" | "getUserPhoneNumber" | "checkSessionKey" | "resetUserSessionKey";
+export type WechatApiName =
+  "code2Session" | "getStableAccessToken" | "getUserPhoneNumber" | "checkSessionKey" | "resetUserSessionKey";
 
 /**
  * Errcodes mean different things per API (40029 is a bad wx.login code for code2Session and a bad
@@ -135,7 +145,10 @@ export const WECHAT_API_ERRCODES: Readonly<Record<WechatApiName, Readonly<Record
  * Looks an errcode up in the table of `api` (code2Session by default, as before the other APIs
  * existed); undefined for errcodes we do not know.
  */
-export function describeWechatErrcode(errcode: number, api: WechatApiName = "code2Session"): WechatErrcodeInfo | undefined {
+export function describeWechatErrcode(
+  errcode: number,
+  api: WechatApiName = "code2Session",
+): WechatErrcodeInfo | undefined {
   const table = WECHAT_API_ERRCODES[api];
   // Own-property check so inherited names ("toString", ...) can never match.
   if (!Object.hasOwn(table, errcode)) return undefined;

@@ -8,7 +8,12 @@ export {
   createAccessTokenManager,
   createInMemoryAccessTokenStore,
 } from "./access-token.ts";
-export type { AccessTokenManager, AccessTokenManagerOptions, AccessTokenStore, CachedAccessToken } from "./access-token.ts";
+export type {
+  AccessTokenManager,
+  AccessTokenManagerOptions,
+  AccessTokenStore,
+  CachedAccessToken,
+} from "./access-token.ts";
 export { requestStableAccessToken } from "./stable-token.ts";
 export type { StableAccessToken, StableAccessTokenRequest } from "./stable-token.ts";
 export { createWechatServerApi } from "./server-api.ts";
@@ -49,4 +54,10 @@ export {
   isAccessTokenError,
   isWechatError,
 } from "./errors.ts";
-export type { KnownWechatErrcode, WechatApiName, WechatErrcodeInfo, WechatErrorKind, WechatErrorOptions } from "./errors.ts";
+export type {
+  KnownWechatErrcode,
+  WechatApiName,
+  WechatErrcodeInfo,
+  WechatErrorKind,
+  WechatErrorOptions,
+} from "./errors.ts";

@@ -43,7 +43,10 @@ const successBodySchema = z.object({
 export async function requestUserPhoneNumber(request: UserPhoneNumberRequest): Promise<PhoneNumberInfo> {
   if (!request.code) {
     // Checked here: WeChat's answer to an empty code is undocumented, and the call needs a token.
-    throw new WechatError({ kind: "missing_code", message: `WeChat ${API_NAME} needs the code of the getPhoneNumber button, got an empty one` });
+    throw new WechatError({
+      kind: "missing_code",
+      message: `WeChat ${API_NAME} needs the code of the getPhoneNumber button, got an empty one`,
+    });
   }
   const query = new URLSearchParams({ access_token: request.accessToken });
   const body = await requestWechatJson({

@@ -16,14 +16,21 @@ const errorBodySchema = z.object({
  * Returns the answer when it is a JSON object without a non-zero errcode; throws the refusal's
  * WechatError otherwise. `secretValues` are blanked out of any errmsg quoted in a message.
  */
-export function acceptWechatAnswer(body: unknown, api: WechatApiName, secretValues: readonly string[]): Record<string, unknown> {
+export function acceptWechatAnswer(
+  body: unknown,
+  api: WechatApiName,
+  secretValues: readonly string[],
+): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new WechatError({ kind: "bad_response", message: `WeChat ${api} answered JSON that is not an object` });
   }
   if ("errcode" in body && body.errcode !== 0) {
     const refusal = errorBodySchema.safeParse(body);
     if (!refusal.success) {
-      throw new WechatError({ kind: "bad_response", message: `WeChat ${api} answered an errcode that is not an integer` });
+      throw new WechatError({
+        kind: "bad_response",
+        message: `WeChat ${api} answered an errcode that is not an integer`,
+      });
     }
     throw refusalError(api, refusal.data.errcode, refusal.data.errmsg, secretValues);
   }
@@ -45,7 +52,12 @@ export function parseSuccessBody<T>(api: WechatApiName, schema: z.ZodType<T>, bo
 }
 
 /** Builds the error for an errcode answer; `secretValues` are blanked out of WeChat's errmsg. */
-export function refusalError(api: WechatApiName, errcode: number, errmsg: string | undefined, secretValues: readonly string[]): WechatError {
+export function refusalError(
+  api: WechatApiName,
+  errcode: number,
+  errmsg: string | undefined,
+  secretValues: readonly string[],
+): WechatError {
   const known = describeWechatErrcode(errcode, api);
   if (known === undefined) {
     // Unknown errcodes are where errmsg is most useful, so it is quoted, scrubbed and cut short.

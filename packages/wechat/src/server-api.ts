@@ -32,10 +32,16 @@ export function createWechatServerApi(options: WechatServerApiOptions): WechatSe
   const timeoutMs = checkPositive(options.timeoutMs ?? WECHAT_DEFAULT_TIMEOUT_MS, "timeoutMs", WHAT);
   return {
     getUserPhoneNumber: ({ code, openid }) =>
-      accessTokens.withAccessToken((accessToken) => requestUserPhoneNumber({ baseUrl, timeoutMs, accessToken, code, openid })),
+      accessTokens.withAccessToken((accessToken) =>
+        requestUserPhoneNumber({ baseUrl, timeoutMs, accessToken, code, openid }),
+      ),
     checkSessionKey: ({ openid, sessionKey }) =>
-      accessTokens.withAccessToken((accessToken) => requestCheckSessionKey({ baseUrl, timeoutMs, accessToken, openid, sessionKey })),
+      accessTokens.withAccessToken((accessToken) =>
+        requestCheckSessionKey({ baseUrl, timeoutMs, accessToken, openid, sessionKey }),
+      ),
     resetUserSessionKey: ({ openid, sessionKey }) =>
-      accessTokens.withAccessToken((accessToken) => requestResetUserSessionKey({ baseUrl, timeoutMs, accessToken, openid, sessionKey })),
+      accessTokens.withAccessToken((accessToken) =>
+        requestResetUserSessionKey({ baseUrl, timeoutMs, accessToken, openid, sessionKey }),
+      ),
   };
 }

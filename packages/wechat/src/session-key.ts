@@ -57,8 +57,13 @@ export async function requestResetUserSessionKey(request: SessionKeyRequest): Pr
 }
 
 async function sendSigned(api: WechatApiName, path: string, request: SessionKeyRequest) {
-  if (!request.openid) throw new WechatError({ kind: "invalid_request", message: `WeChat ${api} needs an openid, got an empty one` });
-  if (!request.sessionKey) throw new WechatError({ kind: "invalid_request", message: `WeChat ${api} needs the user's session_key, got an empty one` });
+  if (!request.openid)
+    throw new WechatError({ kind: "invalid_request", message: `WeChat ${api} needs an openid, got an empty one` });
+  if (!request.sessionKey)
+    throw new WechatError({
+      kind: "invalid_request",
+      message: `WeChat ${api} needs the user's session_key, got an empty one`,
+    });
   const signature = sessionKeySignature(request.sessionKey);
   const query = new URLSearchParams({
     access_token: request.accessToken,
@@ -66,6 +71,10 @@ async function sendSigned(api: WechatApiName, path: string, request: SessionKeyR
     signature,
     sig_method: "hmac_sha256",
   });
-  const body = await requestWechatJson({ apiName: api, url: `${request.baseUrl}${path}?${query.toString()}`, timeoutMs: request.timeoutMs });
+  const body = await requestWechatJson({
+    apiName: api,
+    url: `${request.baseUrl}${path}?${query.toString()}`,
+    timeoutMs: request.timeoutMs,
+  });
   return { body, secretValues: [request.accessToken, request.sessionKey, signature] };
 }

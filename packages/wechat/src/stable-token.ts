@@ -52,6 +52,10 @@ export async function requestStableAccessToken(request: StableAccessTokenRequest
     },
   });
   const answer = acceptWechatAnswer(body, API_NAME, [request.secret]);
-  const { access_token: accessToken, expires_in: expiresInSeconds } = parseSuccessBody(API_NAME, successBodySchema, answer);
+  const { access_token: accessToken, expires_in: expiresInSeconds } = parseSuccessBody(
+    API_NAME,
+    successBodySchema,
+    answer,
+  );
   return { accessToken, expiresInSeconds };
 }

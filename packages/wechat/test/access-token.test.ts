@@ -38,7 +38,14 @@ beforeEach(async () => {
 });
 
 function newManager(options: Partial<AccessTokenManagerOptions> = {}) {
-  return createAccessTokenManager({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, timeoutMs: 2000, now: () => clock, ...options });
+  return createAccessTokenManager({
+    appid: mock.appid,
+    secret: SECRET,
+    baseUrl: mock.url,
+    timeoutMs: 2000,
+    now: () => clock,
+    ...options,
+  });
 }
 
 async function stableTokenCalls(): Promise<number> {
@@ -61,8 +68,17 @@ describe("caching and single flight", () => {
   });
 
   it("20 concurrent server API calls through one client need 1 stable_token call", async () => {
-    const client = createWechatClient({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, accessTokens: { now: () => clock } });
-    const codes = await Promise.all(Array.from({ length: 20 }, (_, index) => mintPhoneCode(mock.url, { phoneNumber: `138001380${String(index).padStart(2, "0")}` })));
+    const client = createWechatClient({
+      appid: mock.appid,
+      secret: SECRET,
+      baseUrl: mock.url,
+      accessTokens: { now: () => clock },
+    });
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        mintPhoneCode(mock.url, { phoneNumber: `138001380${String(index).padStart(2, "0")}` }),
+      ),
+    );
     const phones = await Promise.all(codes.map(({ code }) => client.getUserPhoneNumber({ code })));
     expect(phones.map((phone) => phone.purePhoneNumber)).toEqual(codes.map((minted) => minted.purePhoneNumber));
     const stats = await getMockStats(mock.url);
@@ -96,7 +112,9 @@ describe("caching and single flight", () => {
     const store = withLock(createInMemoryAccessTokenStore());
     const instanceA = newManager({ store });
     const instanceB = newManager({ store });
-    const tokens = await Promise.all(Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? instanceA : instanceB).getToken()));
+    const tokens = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => (index % 2 === 0 ? instanceA : instanceB).getToken()),
+    );
     expect(new Set(tokens).size).toBe(1);
     expect(await stableTokenCalls()).toBe(1);
     expect(store.lockRuns).toBe(2); // each instance refreshed once under the lock; B found A's token
@@ -105,7 +123,12 @@ describe("caching and single flight", () => {
 
 describe("withAccessToken: token errors", () => {
   it("a 40001 on the cached token causes exactly one refresh and one retry", async () => {
-    const client = createWechatClient({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, accessTokens: { now: () => clock } });
+    const client = createWechatClient({
+      appid: mock.appid,
+      secret: SECRET,
+      baseUrl: mock.url,
+      accessTokens: { now: () => clock },
+    });
     await client.accessTokens.getToken();
     const minted = await mintPhoneCode(mock.url);
     await injectFault(mock.url, { path: PHONE_NUMBER_PATH, errcode: 40001 });
@@ -115,7 +138,12 @@ describe("withAccessToken: token errors", () => {
   });
 
   it.each([42001, 40014])("%i is a token error too", async (errcode) => {
-    const client = createWechatClient({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, accessTokens: { now: () => clock } });
+    const client = createWechatClient({
+      appid: mock.appid,
+      secret: SECRET,
+      baseUrl: mock.url,
+      accessTokens: { now: () => clock },
+    });
     const minted = await mintPhoneCode(mock.url);
     await injectFault(mock.url, { path: PHONE_NUMBER_PATH, errcode });
     expect((await client.getUserPhoneNumber({ code: minted.code })).purePhoneNumber).toBe(minted.purePhoneNumber);
@@ -127,7 +155,13 @@ describe("withAccessToken: token errors", () => {
     const api = createWechatServerApi({ accessTokens: manager, baseUrl: mock.url });
     const user = await loggedInUser();
     const old = await manager.getToken();
-    const forced = await requestStableAccessToken({ baseUrl: mock.url, appid: mock.appid, secret: SECRET, timeoutMs: 2000, forceRefresh: true });
+    const forced = await requestStableAccessToken({
+      baseUrl: mock.url,
+      appid: mock.appid,
+      secret: SECRET,
+      timeoutMs: 2000,
+      forceRefresh: true,
+    });
     expect(await api.checkSessionKey(user)).toBe(true);
     expect(await manager.getToken()).toBe(forced.accessToken);
     expect(forced.accessToken).not.toBe(old);
@@ -139,7 +173,15 @@ describe("withAccessToken: token errors", () => {
     const api = createWechatServerApi({ accessTokens: manager, baseUrl: mock.url });
     const user = await loggedInUser();
     const old = await manager.getToken();
-    const forced = (await requestStableAccessToken({ baseUrl: mock.url, appid: mock.appid, secret: SECRET, timeoutMs: 2000, forceRefresh: true })).accessToken;
+    const forced = (
+      await requestStableAccessToken({
+        baseUrl: mock.url,
+        appid: mock.appid,
+        secret: SECRET,
+        timeoutMs: 2000,
+        forceRefresh: true,
+      })
+    ).accessToken;
 
     // A slow caller took the old token and is still on its way to WeChat ...
     let releaseSlowCaller!: () => void;
@@ -148,7 +190,13 @@ describe("withAccessToken: token errors", () => {
     const slowCall = manager.withAccessToken(async (accessToken) => {
       tokensTheSlowCallerUsed.push(accessToken);
       if (tokensTheSlowCallerUsed.length === 1) await slowCallerMayGo;
-      return requestCheckSessionKey({ baseUrl: mock.url, timeoutMs: 2000, accessToken, openid: user.openid, sessionKey: user.sessionKey });
+      return requestCheckSessionKey({
+        baseUrl: mock.url,
+        timeoutMs: 2000,
+        accessToken,
+        openid: user.openid,
+        sessionKey: user.sessionKey,
+      });
     });
     // ... while a fast caller hits 40001 with it and recovers: the fresh token is now cached.
     expect(await api.checkSessionKey(user)).toBe(true);
@@ -166,7 +214,12 @@ describe("withAccessToken: token errors", () => {
   });
 
   it("a second token error surfaces, after exactly one refresh", async () => {
-    const client = createWechatClient({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, accessTokens: { now: () => clock } });
+    const client = createWechatClient({
+      appid: mock.appid,
+      secret: SECRET,
+      baseUrl: mock.url,
+      accessTokens: { now: () => clock },
+    });
     const token = await client.accessTokens.getToken();
     const minted = await mintPhoneCode(mock.url);
     await injectFault(mock.url, { path: PHONE_NUMBER_PATH, errcode: 40001, count: 2 });
@@ -224,7 +277,9 @@ describe("stable_token busy (-1) and other failures", () => {
     expect(await stableTokenCalls()).toBe(1);
 
     const later = await Promise.allSettled(Array.from({ length: 5 }, () => manager.getToken()));
-    expect(later.every((result) => result.status === "rejected" && (result.reason as { kind?: string }).kind === "busy")).toBe(true);
+    expect(
+      later.every((result) => result.status === "rejected" && (result.reason as { kind?: string }).kind === "busy"),
+    ).toBe(true);
     expect(await stableTokenCalls()).toBe(1);
 
     await clearFaults(mock.url);

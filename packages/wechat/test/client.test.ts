@@ -36,7 +36,10 @@ describe("code2Session success", () => {
 
   it("returns the unionid given at mint time, and remembers it for later codes of that openid", async () => {
     const first = await mintLoginCode(mock.url, { openid: "oUnionUser0000000000000000001", unionid: "oUnion-abc" });
-    expect(await client.code2Session(first.code)).toMatchObject({ openid: "oUnionUser0000000000000000001", unionid: "oUnion-abc" });
+    expect(await client.code2Session(first.code)).toMatchObject({
+      openid: "oUnionUser0000000000000000001",
+      unionid: "oUnion-abc",
+    });
 
     const second = await mintLoginCode(mock.url, { openid: "oUnionUser0000000000000000001" });
     expect((await client.code2Session(second.code)).unionid).toBe("oUnion-abc");
@@ -76,8 +79,17 @@ describe("code2Session success", () => {
 });
 
 describe("code2Session refusals from the mock", () => {
-  function expectKind(error: { kind: WechatErrorKind; errcode?: number; retryable: boolean }, kind: WechatErrorKind, errcode: number, retryable: boolean) {
-    expect({ kind: error.kind, errcode: error.errcode, retryable: error.retryable }).toEqual({ kind, errcode, retryable });
+  function expectKind(
+    error: { kind: WechatErrorKind; errcode?: number; retryable: boolean },
+    kind: WechatErrorKind,
+    errcode: number,
+    retryable: boolean,
+  ) {
+    expect({ kind: error.kind, errcode: error.errcode, retryable: error.retryable }).toEqual({
+      kind,
+      errcode,
+      retryable,
+    });
   }
 
   it("40029 for a code the mock never minted", async () => {
@@ -143,7 +155,11 @@ describe("code2Session refusals from the mock", () => {
 
   it("an errcode outside the table is kind unknown, with WeChat's errmsg quoted but scrubbed", async () => {
     const { code } = await mintLoginCode(mock.url);
-    await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: 61234, errmsg: `weird failure for ${code} with ${SECRET}` });
+    await injectFault(mock.url, {
+      path: CODE2SESSION_PATH,
+      errcode: 61234,
+      errmsg: `weird failure for ${code} with ${SECRET}`,
+    });
     const error = await expectWechatError(client.code2Session(code));
     expectKind(error, "unknown", 61234, false);
     expect(error.message).toContain("weird failure for [redacted]");
@@ -156,7 +172,11 @@ describe("code2Session with an expired code", () => {
     let clock = 1_700_000_000_000;
     const timedMock = await startMockWechat({ codeTtlMs: 300_000, now: () => clock });
     try {
-      const timedClient = createWechatClient({ appid: timedMock.appid, secret: timedMock.secret, baseUrl: timedMock.url });
+      const timedClient = createWechatClient({
+        appid: timedMock.appid,
+        secret: timedMock.secret,
+        baseUrl: timedMock.url,
+      });
       const stillFresh = await mintLoginCode(timedMock.url);
       const expiring = await mintLoginCode(timedMock.url);
 
@@ -191,7 +211,11 @@ describe("code2Session transport failures", () => {
 
   it("reports network when nothing listens, without the URL in message or cause", async () => {
     const port = await unusedPort();
-    const unreachable = createWechatClient({ appid: "wxunreachable0000", secret: SECRET, baseUrl: `http://127.0.0.1:${port}` });
+    const unreachable = createWechatClient({
+      appid: "wxunreachable0000",
+      secret: SECRET,
+      baseUrl: `http://127.0.0.1:${port}`,
+    });
     const error = await expectWechatError(unreachable.code2Session(NEVER_MINTED_CODE));
     expect([error.kind, error.retryable]).toEqual(["network", true]);
     expect(error.message).toContain("ECONNREFUSED");
@@ -214,7 +238,11 @@ describe("code2Session transport failures", () => {
     afterAll(() => raw.close());
 
     async function answerWith(code: string, answer: { status?: number; contentType?: string; body: string }) {
-      answers.set(code, { status: answer.status ?? 200, contentType: answer.contentType ?? "text/plain", body: answer.body });
+      answers.set(code, {
+        status: answer.status ?? 200,
+        contentType: answer.contentType ?? "text/plain",
+        body: answer.body,
+      });
       const rawClient = createWechatClient({ appid: "wxraw000000000000", secret: SECRET, baseUrl: raw.url });
       const error = await expectWechatError(rawClient.code2Session(code));
       expect([error.kind, error.retryable]).toEqual(["bad_response", false]);
@@ -223,20 +251,29 @@ describe("code2Session transport failures", () => {
     }
 
     it("an HTML page with HTTP 200", async () => {
-      const error = await answerWith("code-html-200-aaaa", { contentType: "text/html", body: "<html><body>Welcome to nginx</body></html>" });
+      const error = await answerWith("code-html-200-aaaa", {
+        contentType: "text/html",
+        body: "<html><body>Welcome to nginx</body></html>",
+      });
       expect(error.message).toContain("not JSON");
       expect(error.message).not.toContain("nginx");
     });
 
     it("a non-2xx status, even with a JSON body", async () => {
-      const error = await answerWith("code-502-bbbbbbbbbb", { status: 502, contentType: "application/json", body: '{"openid":"o1","session_key":"k"}' });
+      const error = await answerWith("code-502-bbbbbbbbbb", {
+        status: 502,
+        contentType: "application/json",
+        body: '{"openid":"o1","session_key":"k"}',
+      });
       expect(error.httpStatus).toBe(502);
       expect(error.message).toContain("HTTP 502");
     });
 
     it("success JSON of the wrong shape, without leaking the session_key it holds", async () => {
       const leakySessionKey = "LeakySessionKey0000000==";
-      const error = await answerWith("code-shape-cccccccc", { body: JSON.stringify({ openid: 12345, session_key: leakySessionKey }) });
+      const error = await answerWith("code-shape-cccccccc", {
+        body: JSON.stringify({ openid: 12345, session_key: leakySessionKey }),
+      });
       expect(error.message).toContain("openid");
       expectNoLeak(error, [leakySessionKey]);
     });
@@ -250,9 +287,16 @@ describe("code2Session transport failures", () => {
     });
 
     it("accepts errcode 0 on a success body", async () => {
-      answers.set("code-zero-ffffffff", { status: 200, contentType: "application/json", body: '{"errcode":0,"openid":"oZero","session_key":"a2V5a2V5a2V5a2V5a2V5aw=="}' });
+      answers.set("code-zero-ffffffff", {
+        status: 200,
+        contentType: "application/json",
+        body: '{"errcode":0,"openid":"oZero","session_key":"a2V5a2V5a2V5a2V5a2V5aw=="}',
+      });
       const rawClient = createWechatClient({ appid: "wxraw000000000000", secret: SECRET, baseUrl: raw.url });
-      expect(await rawClient.code2Session("code-zero-ffffffff")).toEqual({ openid: "oZero", sessionKey: "a2V5a2V5a2V5a2V5a2V5aw==" });
+      expect(await rawClient.code2Session("code-zero-ffffffff")).toEqual({
+        openid: "oZero",
+        sessionKey: "a2V5a2V5a2V5a2V5a2V5aw==",
+      });
     });
   });
 });
@@ -298,13 +342,20 @@ describe("client configuration and the errcode table", () => {
     expect(describeWechatErrcode(40029, "getStableAccessToken")).toBeUndefined();
     expect(describeWechatErrcode(40001)).toBeUndefined(); // code2Session takes no access_token
     for (const api of ["getUserPhoneNumber", "checkSessionKey", "resetUserSessionKey"] as const) {
-      for (const errcode of [40001, 42001, 40014]) expect(describeWechatErrcode(errcode, api)?.kind).toBe("access_token_invalid");
+      for (const errcode of [40001, 42001, 40014])
+        expect(describeWechatErrcode(errcode, api)?.kind).toBe("access_token_invalid");
     }
     expect(describeWechatErrcode(87009, "checkSessionKey")?.kind).toBe("session_key_invalid");
     expect(describeWechatErrcode(87008, "resetUserSessionKey")?.kind).toBe("invalid_request");
     expect(describeWechatErrcode(45009, "getStableAccessToken")?.kind).toBe("quota_exhausted");
     expect(describeWechatErrcode(-1, "getStableAccessToken")?.kind).toBe("busy");
     expect(describeWechatErrcode(40164, "getStableAccessToken")?.kind).toBe("config");
-    expect(Object.keys(WECHAT_API_ERRCODES).sort()).toEqual(["checkSessionKey", "code2Session", "getStableAccessToken", "getUserPhoneNumber", "resetUserSessionKey"]);
+    expect(Object.keys(WECHAT_API_ERRCODES).sort()).toEqual([
+      "checkSessionKey",
+      "code2Session",
+      "getStableAccessToken",
+      "getUserPhoneNumber",
+      "resetUserSessionKey",
+    ]);
   });
 });

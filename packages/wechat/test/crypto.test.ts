@@ -61,12 +61,24 @@ describe("HMAC-SHA256 and the session_key signature", () => {
 describe("rawData signature", () => {
   it("matches the official vector with the doc page's rawData", () => {
     expect(rawDataSignature(OFFICIAL_RAW_DATA, RAW_DATA_SESSION_KEY)).toBe(RAW_DATA_SIGNATURE);
-    expect(verifyRawDataSignature({ rawData: OFFICIAL_RAW_DATA, signature: RAW_DATA_SIGNATURE, sessionKey: RAW_DATA_SESSION_KEY })).toBe(true);
+    expect(
+      verifyRawDataSignature({
+        rawData: OFFICIAL_RAW_DATA,
+        signature: RAW_DATA_SIGNATURE,
+        sessionKey: RAW_DATA_SESSION_KEY,
+      }),
+    ).toBe(true);
   });
 
   it("the rawData sample quoted in the brief does not give the documented signature", () => {
     expect(rawDataSignature(BRIEF_RAW_DATA, RAW_DATA_SESSION_KEY)).not.toBe(RAW_DATA_SIGNATURE);
-    expect(verifyRawDataSignature({ rawData: BRIEF_RAW_DATA, signature: RAW_DATA_SIGNATURE, sessionKey: RAW_DATA_SESSION_KEY })).toBe(false);
+    expect(
+      verifyRawDataSignature({
+        rawData: BRIEF_RAW_DATA,
+        signature: RAW_DATA_SIGNATURE,
+        sessionKey: RAW_DATA_SESSION_KEY,
+      }),
+    ).toBe(false);
   });
 
   it.each([
@@ -76,13 +88,23 @@ describe("rawData signature", () => {
     { case: "empty", signature: "" },
     { case: "upper case", signature: RAW_DATA_SIGNATURE.toUpperCase() },
   ])("is false, without throwing, for a signature $case", ({ signature }) => {
-    expect(verifyRawDataSignature({ rawData: OFFICIAL_RAW_DATA, signature, sessionKey: RAW_DATA_SESSION_KEY })).toBe(false);
+    expect(verifyRawDataSignature({ rawData: OFFICIAL_RAW_DATA, signature, sessionKey: RAW_DATA_SESSION_KEY })).toBe(
+      false,
+    );
   });
 
   it("is false with another session_key or tampered rawData", () => {
-    expect(verifyRawDataSignature({ rawData: OFFICIAL_RAW_DATA, signature: RAW_DATA_SIGNATURE, sessionKey: randomSessionKey() })).toBe(false);
+    expect(
+      verifyRawDataSignature({
+        rawData: OFFICIAL_RAW_DATA,
+        signature: RAW_DATA_SIGNATURE,
+        sessionKey: randomSessionKey(),
+      }),
+    ).toBe(false);
     const tampered = OFFICIAL_RAW_DATA.replace('"gender":1', '"gender":2');
-    expect(verifyRawDataSignature({ rawData: tampered, signature: RAW_DATA_SIGNATURE, sessionKey: RAW_DATA_SESSION_KEY })).toBe(false);
+    expect(
+      verifyRawDataSignature({ rawData: tampered, signature: RAW_DATA_SIGNATURE, sessionKey: RAW_DATA_SESSION_KEY }),
+    ).toBe(false);
   });
 });
 
@@ -104,14 +126,20 @@ describe("decryptUserData", () => {
       appid: DECRYPT_VECTOR.appid,
       timestamp: DECRYPT_VECTOR.timestamp,
     });
-    const error = expectWechatErrorSync(() => verifyWatermark(data, { appid: DECRYPT_VECTOR.appid, maxAgeSeconds: 300 }));
+    const error = expectWechatErrorSync(() =>
+      verifyWatermark(data, { appid: DECRYPT_VECTOR.appid, maxAgeSeconds: 300 }),
+    );
     expect(error.kind).toBe("watermark_invalid");
     expect(error.message).toMatch(/s old/);
   });
 
   it("round-trips its own encryption, with a random iv each time", () => {
     const sessionKey = randomSessionKey();
-    const data = { purePhoneNumber: "13800138000", countryCode: "86", watermark: { appid: "wxown", timestamp: 1_700_000_000 } };
+    const data = {
+      purePhoneNumber: "13800138000",
+      countryCode: "86",
+      watermark: { appid: "wxown", timestamp: 1_700_000_000 },
+    };
     const first = encryptUserData({ data, sessionKey });
     const second = encryptUserData({ data, sessionKey });
     expect(first.iv).not.toBe(second.iv);
@@ -122,7 +150,9 @@ describe("decryptUserData", () => {
 
   it("is deterministic for a given iv (the demo ciphertext re-encrypts to itself)", () => {
     const data = decryptUserData(DECRYPT_VECTOR);
-    expect(encryptUserData({ data, sessionKey: DECRYPT_VECTOR.sessionKey, iv: DECRYPT_VECTOR.iv }).encryptedData).toBe(DECRYPT_VECTOR.encryptedData);
+    expect(encryptUserData({ data, sessionKey: DECRYPT_VECTOR.sessionKey, iv: DECRYPT_VECTOR.iv }).encryptedData).toBe(
+      DECRYPT_VECTOR.encryptedData,
+    );
   });
 
   it("fails with decrypt_failed for a wrong session_key, echoing nothing", () => {
@@ -135,11 +165,27 @@ describe("decryptUserData", () => {
   });
 
   it.each([
-    { case: "a '+' turned into ' '", input: { encryptedData: DECRYPT_VECTOR.encryptedData.replace("+", " ") }, message: /encryptedData is not valid base64 \(it contains a space/ },
-    { case: "a truncated ciphertext", input: { encryptedData: DECRYPT_VECTOR.encryptedData.slice(0, 40) }, message: /not a non-zero multiple of 16/ },
+    {
+      case: "a '+' turned into ' '",
+      input: { encryptedData: DECRYPT_VECTOR.encryptedData.replace("+", " ") },
+      message: /encryptedData is not valid base64 \(it contains a space/,
+    },
+    {
+      case: "a truncated ciphertext",
+      input: { encryptedData: DECRYPT_VECTOR.encryptedData.slice(0, 40) },
+      message: /not a non-zero multiple of 16/,
+    },
     { case: "an empty ciphertext", input: { encryptedData: "" }, message: /encryptedData is empty/ },
-    { case: "a 12-byte session_key", input: { sessionKey: "AAAAAAAAAAAAAAAA" }, message: /session_key must decode to 16 bytes, got 12/ },
-    { case: "a session_key that is not base64", input: { sessionKey: "tiihtNczf5v6AKRyjwEUhQ=!" }, message: /session_key is not valid base64/ },
+    {
+      case: "a 12-byte session_key",
+      input: { sessionKey: "AAAAAAAAAAAAAAAA" },
+      message: /session_key must decode to 16 bytes, got 12/,
+    },
+    {
+      case: "a session_key that is not base64",
+      input: { sessionKey: "tiihtNczf5v6AKRyjwEUhQ=!" },
+      message: /session_key is not valid base64/,
+    },
     { case: "a wrong-length iv", input: { iv: "r7BXXKkLb8qrSNn0" }, message: /iv must decode to 16 bytes/ },
   ])("fails with decrypt_failed for $case", ({ input, message }) => {
     const request = { ...DECRYPT_VECTOR, ...input };
@@ -166,11 +212,27 @@ describe("verifyWatermark", () => {
   });
 
   it.each([
-    { case: "another appid", data: { watermark: { appid: "wxtheirs0000000001", timestamp: 1_700_000_000 } }, message: /appid is not ours/ },
-    { case: "a stale timestamp", data: { watermark: { appid, timestamp: 1_700_000_000 - 61 } }, message: /61 s old, more than the 60 s/ },
-    { case: "a timestamp from the future", data: { watermark: { appid, timestamp: 1_700_000_000 + 600 } }, message: /in the future/ },
+    {
+      case: "another appid",
+      data: { watermark: { appid: "wxtheirs0000000001", timestamp: 1_700_000_000 } },
+      message: /appid is not ours/,
+    },
+    {
+      case: "a stale timestamp",
+      data: { watermark: { appid, timestamp: 1_700_000_000 - 61 } },
+      message: /61 s old, more than the 60 s/,
+    },
+    {
+      case: "a timestamp from the future",
+      data: { watermark: { appid, timestamp: 1_700_000_000 + 600 } },
+      message: /in the future/,
+    },
     { case: "no watermark", data: { openId: "o1" }, message: /no watermark/ },
-    { case: "a string timestamp", data: { watermark: { appid, timestamp: "1700000000" } }, message: /integer timestamp/ },
+    {
+      case: "a string timestamp",
+      data: { watermark: { appid, timestamp: "1700000000" } },
+      message: /integer timestamp/,
+    },
     { case: "a non-object", data: "text", message: /no watermark/ },
   ])("refuses $case with watermark_invalid", ({ data, message }) => {
     const error = expectWechatErrorSync(() => verifyWatermark(data, { appid, maxAgeSeconds: 60, now }));
@@ -181,8 +243,12 @@ describe("verifyWatermark", () => {
   it("decryptAndVerifyUserData does both", () => {
     const sessionKey = randomSessionKey();
     const encrypted = encryptUserData({ data: { purePhoneNumber: "13800138000", ...fresh }, sessionKey });
-    expect(decryptAndVerifyUserData({ ...encrypted, sessionKey, appid, maxAgeSeconds: 60, now })).toMatchObject({ purePhoneNumber: "13800138000" });
-    const error = expectWechatErrorSync(() => decryptAndVerifyUserData({ ...encrypted, sessionKey, appid: "wxtheirs0000000001", maxAgeSeconds: 60, now }));
+    expect(decryptAndVerifyUserData({ ...encrypted, sessionKey, appid, maxAgeSeconds: 60, now })).toMatchObject({
+      purePhoneNumber: "13800138000",
+    });
+    const error = expectWechatErrorSync(() =>
+      decryptAndVerifyUserData({ ...encrypted, sessionKey, appid: "wxtheirs0000000001", maxAgeSeconds: 60, now }),
+    );
     expect(error.kind).toBe("watermark_invalid");
   });
 });

@@ -23,7 +23,11 @@ beforeEach(() => resetMock(mock.url));
 /** Calls jscode2session directly with exactly the given query parameters. */
 async function jscode2session(params: Record<string, string>, init: RequestInit = {}) {
   const response = await fetch(`${mock.url}${CODE2SESSION_PATH}?${new URLSearchParams(params)}`, init);
-  return { status: response.status, contentType: response.headers.get("content-type"), body: JSON.parse(await response.text()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body: JSON.parse(await response.text()) as Record<string, unknown>,
+  };
 }
 
 function validParams(code: string): Record<string, string> {
@@ -31,8 +35,16 @@ function validParams(code: string): Record<string, string> {
 }
 
 async function postJson(path: string, body: string) {
-  const response = await fetch(`${mock.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  const response = await fetch(`${mock.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 describe("startMockWechat", () => {
@@ -88,7 +100,9 @@ describe("GET /sns/jscode2session", () => {
   });
 
   it("uses WeChat's errmsg formats for 40029 and 40163", async () => {
-    expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errmsg).toMatch(/^invalid code, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/);
+    expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errmsg).toMatch(
+      /^invalid code, rid: [0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}$/,
+    );
     const { code } = await mintLoginCode(mock.url);
     await jscode2session(validParams(code));
     const reused = await jscode2session(validParams(code));
@@ -123,7 +137,9 @@ describe("POST /mock/login", () => {
   });
 
   it("keeps a given openid, and accepts an empty body", async () => {
-    expect((await mintLoginCode(mock.url, { openid: "oGivenOpenid00000000000000001" })).openid).toBe("oGivenOpenid00000000000000001");
+    expect((await mintLoginCode(mock.url, { openid: "oGivenOpenid00000000000000001" })).openid).toBe(
+      "oGivenOpenid00000000000000001",
+    );
     const response = await fetch(`${mock.url}/mock/login`, { method: "POST" });
     expect(response.status).toBe(200);
     expect((await response.json()) as unknown).toMatchObject({ code: expect.any(String), openid: expect.any(String) });
@@ -146,7 +162,11 @@ describe("POST /mock/login", () => {
   it("answers a CORS preflight and puts CORS headers on the answer", async () => {
     const preflight = await fetch(`${mock.url}/mock/login`, {
       method: "OPTIONS",
-      headers: { origin: "http://localhost:10086", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin: "http://localhost:10086",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
@@ -185,7 +205,12 @@ describe("POST /mock/phone, /mock/encrypted-data and /mock/clock validation", ()
     await postJson("/mock/phone", "{}");
     await postJson("/mock/encrypted-data", JSON.stringify({ openid, data: {} }));
     await postJson("/mock/clock", '{"advanceMs":1}');
-    expect(await getMockStats(mock.url)).toEqual({ ...ZERO_STATS, "/mock/login": 1, "/mock/phone": 1, "/mock/encrypted-data": 1 });
+    expect(await getMockStats(mock.url)).toEqual({
+      ...ZERO_STATS,
+      "/mock/login": 1,
+      "/mock/phone": 1,
+      "/mock/encrypted-data": 1,
+    });
   });
 });
 
@@ -203,14 +228,19 @@ describe("fault injection", () => {
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: 45011 });
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: 40226, errmsg: "blocked for the test" });
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(45011);
-    expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body).toEqual({ errcode: 40226, errmsg: "blocked for the test" });
+    expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body).toEqual({
+      errcode: 40226,
+      errmsg: "blocked for the test",
+    });
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);
   });
 
   it("DELETE /mock/faults clears pending faults", async () => {
     await injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, count: 5 });
     const listed = await fetch(`${mock.url}/mock/faults`);
-    expect(((await listed.json()) as { pending: unknown[] }).pending).toEqual([{ path: CODE2SESSION_PATH, errcode: -1, remaining: 5 }]);
+    expect(((await listed.json()) as { pending: unknown[] }).pending).toEqual([
+      { path: CODE2SESSION_PATH, errcode: -1, remaining: 5 },
+    ]);
     await clearFaults(mock.url);
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);
   });
@@ -222,9 +252,13 @@ describe("fault injection", () => {
   });
 
   it("rejects faults that could never fire or are ambiguous", async () => {
-    await expect(injectFault(mock.url, { path: "/sns/jscode2sesion", errcode: -1 })).rejects.toThrow(/No WeChat route at \/sns\/jscode2sesion/);
+    await expect(injectFault(mock.url, { path: "/sns/jscode2sesion", errcode: -1 })).rejects.toThrow(
+      /No WeChat route at \/sns\/jscode2sesion/,
+    );
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH })).rejects.toThrow(/exactly one of/);
-    await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, hang: true })).rejects.toThrow(/exactly one of/);
+    await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, hang: true })).rejects.toThrow(
+      /exactly one of/,
+    );
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, count: 0 })).rejects.toThrow(/count/);
     // Nothing was queued by the rejected calls.
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);

@@ -34,7 +34,14 @@ async function wechatText(response: Response): Promise<Answer> {
 }
 
 async function stableToken(body: unknown, method = "POST"): Promise<Answer> {
-  const init: RequestInit = method === "POST" ? { method, headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) } : { method };
+  const init: RequestInit =
+    method === "POST"
+      ? {
+          method,
+          headers: { "content-type": "application/json" },
+          body: typeof body === "string" ? body : JSON.stringify(body),
+        }
+      : { method };
   return wechatText(await fetch(`${mock.url}${STABLE_TOKEN_PATH}`, init));
 }
 
@@ -61,7 +68,10 @@ async function legacy(): Promise<{ token: string; expiresIn: number }> {
  */
 async function tokenVerdict(token: string | undefined): Promise<number> {
   const query = token === undefined ? "" : `?${new URLSearchParams({ access_token: token })}`;
-  const response = await fetch(`${mock.url}${PHONE_NUMBER_PATH}${query}`, { method: "POST", body: JSON.stringify({ code: "never-minted" }) });
+  const response = await fetch(`${mock.url}${PHONE_NUMBER_PATH}${query}`, {
+    method: "POST",
+    body: JSON.stringify({ code: "never-minted" }),
+  });
   const answer = await wechatText(response);
   return answer.errcode as number;
 }
@@ -157,11 +167,22 @@ describe("POST /cgi-bin/stable_token", () => {
     { case: "appid missing", body: { grant_type: "client_credential", secret: "x" }, errcode: 41002 },
     { case: "appid wrong", body: { grant_type: "client_credential", appid: "wxwrong", secret: "x" }, errcode: 40013 },
     { case: "secret missing", body: { grant_type: "client_credential", appid: "APPID" }, errcode: 41004 },
-    { case: "secret wrong", body: { grant_type: "client_credential", appid: "APPID", secret: "wrong" }, errcode: 40125 },
-    { case: "grant_type wrong", body: { grant_type: "authorization_code", appid: "APPID", secret: "SECRET" }, errcode: 40002 },
+    {
+      case: "secret wrong",
+      body: { grant_type: "client_credential", appid: "APPID", secret: "wrong" },
+      errcode: 40125,
+    },
+    {
+      case: "grant_type wrong",
+      body: { grant_type: "authorization_code", appid: "APPID", secret: "SECRET" },
+      errcode: 40002,
+    },
     { case: "no body at all", body: undefined, errcode: 41002 },
   ])("answers $errcode when $case", async ({ body, errcode }) => {
-    const filled = body === undefined ? "" : JSON.parse(JSON.stringify(body).replace("APPID", mock.appid).replace("SECRET", mock.secret));
+    const filled =
+      body === undefined
+        ? ""
+        : JSON.parse(JSON.stringify(body).replace("APPID", mock.appid).replace("SECRET", mock.secret));
     expect((await stableToken(filled)).errcode).toBe(errcode);
   });
 });
@@ -190,7 +211,8 @@ describe("GET /cgi-bin/token (legacy)", () => {
   });
 
   it("checks grant_type, appid and secret", async () => {
-    const call = async (params: Record<string, string>) => (await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${new URLSearchParams(params)}`))).errcode;
+    const call = async (params: Record<string, string>) =>
+      (await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${new URLSearchParams(params)}`))).errcode;
     expect(await call({ appid: mock.appid, secret: mock.secret })).toBe(40002);
     expect(await call({ grant_type: "client_credential", secret: mock.secret })).toBe(41002);
     expect(await call({ grant_type: "client_credential", appid: "wxwrong", secret: mock.secret })).toBe(40013);

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createWechatClient, decryptUserData, sessionKeySignature, verifyRawDataSignature, verifyWatermark } from "../src/index.ts";
+import {
+  createWechatClient,
+  decryptUserData,
+  sessionKeySignature,
+  verifyRawDataSignature,
+  verifyWatermark,
+} from "../src/index.ts";
 import type { WechatClient } from "../src/index.ts";
 import {
   MOCK_DEFAULT_CODE_TTL_MS,
@@ -15,7 +21,13 @@ import {
   startMockWechat,
 } from "../src/mock/index.ts";
 import type { MockWechat } from "../src/mock/index.ts";
-import { CHECK_SESSION_PATH, PHONE_NUMBER_PATH, RESET_SESSION_KEY_PATH, expectNoLeak, expectWechatError } from "./helpers.ts";
+import {
+  CHECK_SESSION_PATH,
+  PHONE_NUMBER_PATH,
+  RESET_SESSION_KEY_PATH,
+  expectNoLeak,
+  expectWechatError,
+} from "./helpers.ts";
 
 const SECRET = "server-api-secret-8c2d4e6f1a";
 const START = 1_700_000_000_000;
@@ -33,7 +45,13 @@ beforeEach(async () => {
   baseClock = START;
   clockOffset = 0;
   await resetMock(mock.url);
-  client = createWechatClient({ appid: mock.appid, secret: SECRET, baseUrl: mock.url, timeoutMs: 2000, accessTokens: { now: () => baseClock + clockOffset } });
+  client = createWechatClient({
+    appid: mock.appid,
+    secret: SECRET,
+    baseUrl: mock.url,
+    timeoutMs: 2000,
+    accessTokens: { now: () => baseClock + clockOffset },
+  });
 });
 
 async function advance(ms: number): Promise<void> {
@@ -41,14 +59,22 @@ async function advance(ms: number): Promise<void> {
 }
 
 async function login(openid?: string, rotateSessionKey?: boolean) {
-  const { code } = await mintLoginCode(mock.url, { ...(openid === undefined ? {} : { openid }), ...(rotateSessionKey === undefined ? {} : { rotateSessionKey }) });
+  const { code } = await mintLoginCode(mock.url, {
+    ...(openid === undefined ? {} : { openid }),
+    ...(rotateSessionKey === undefined ? {} : { rotateSessionKey }),
+  });
   return client.code2Session(code);
 }
 
 describe("getUserPhoneNumber", () => {
   it("returns the number minted for the code, with a watermark of our appid and the mock's time", async () => {
     const minted = await mintPhoneCode(mock.url, { phoneNumber: "13800138000" });
-    expect(minted).toEqual({ code: expect.stringMatching(/^[0-9a-f]{64}$/), phoneNumber: "13800138000", purePhoneNumber: "13800138000", countryCode: "86" });
+    expect(minted).toEqual({
+      code: expect.stringMatching(/^[0-9a-f]{64}$/),
+      phoneNumber: "13800138000",
+      purePhoneNumber: "13800138000",
+      countryCode: "86",
+    });
     expect(await client.getUserPhoneNumber({ code: minted.code })).toEqual({
       phoneNumber: "13800138000",
       purePhoneNumber: "13800138000",
@@ -61,9 +87,15 @@ describe("getUserPhoneNumber", () => {
     const random = await mintPhoneCode(mock.url);
     expect(random.purePhoneNumber).toMatch(/^1380013\d{4}$/);
     const mine = await mintPhoneCode(mock.url, { openid: "oPhoneUser00000000000000001" });
-    expect((await mintPhoneCode(mock.url, { openid: "oPhoneUser00000000000000001" })).purePhoneNumber).toBe(mine.purePhoneNumber);
+    expect((await mintPhoneCode(mock.url, { openid: "oPhoneUser00000000000000001" })).purePhoneNumber).toBe(
+      mine.purePhoneNumber,
+    );
     const abroad = await mintPhoneCode(mock.url, { phoneNumber: "4155550100", countryCode: "1" });
-    expect(await client.getUserPhoneNumber({ code: abroad.code, openid: "oAnyone" })).toMatchObject({ purePhoneNumber: "4155550100", countryCode: "1", phoneNumber: "+14155550100" });
+    expect(await client.getUserPhoneNumber({ code: abroad.code, openid: "oAnyone" })).toMatchObject({
+      purePhoneNumber: "4155550100",
+      countryCode: "1",
+      phoneNumber: "+14155550100",
+    });
   });
 
   it("each code works once: the second use is 40029 (invalid_code), naming neither code nor token", async () => {
@@ -151,12 +183,19 @@ describe("checkSessionKey and resetUserSessionKey", () => {
 
     const error = await expectWechatError(client.resetUserSessionKey(user));
     expect([error.kind, error.errcode, error.retryable]).toEqual(["session_key_invalid", 87009, false]);
-    expectNoLeak(error, [user.sessionKey, reset.sessionKey, sessionKeySignature(user.sessionKey), await client.accessTokens.getToken()]);
+    expectNoLeak(error, [
+      user.sessionKey,
+      reset.sessionKey,
+      sessionKeySignature(user.sessionKey),
+      await client.accessTokens.getToken(),
+    ]);
     expect((await getMockStats(mock.url))[RESET_SESSION_KEY_PATH]).toBe(2);
   });
 
   it("an openid the mock does not know is 40003 (invalid_request)", async () => {
-    const error = await expectWechatError(client.checkSessionKey({ openid: "oUnknown00000000000000000001", sessionKey: randomSessionKey() }));
+    const error = await expectWechatError(
+      client.checkSessionKey({ openid: "oUnknown00000000000000000001", sessionKey: randomSessionKey() }),
+    );
     expect([error.kind, error.errcode]).toEqual(["invalid_request", 40003]);
   });
 
@@ -164,12 +203,23 @@ describe("checkSessionKey and resetUserSessionKey", () => {
     const user = await login();
     const token = await client.accessTokens.getToken();
     const call = async (path: string, params: Record<string, string>) =>
-      (JSON.parse(await (await fetch(`${mock.url}${path}?${new URLSearchParams({ access_token: token, openid: user.openid, ...params })}`)).text()) as { errcode: number }).errcode;
+      (
+        JSON.parse(
+          await (
+            await fetch(
+              `${mock.url}${path}?${new URLSearchParams({ access_token: token, openid: user.openid, ...params })}`,
+            )
+          ).text(),
+        ) as { errcode: number }
+      ).errcode;
     const signature = sessionKeySignature(user.sessionKey);
     expect(await call(CHECK_SESSION_PATH, { signature, sig_method: "hmac_sha256" })).toBe(0);
     expect(await call(RESET_SESSION_KEY_PATH, { signature, sig_method: "sha256" })).toBe(87008);
     expect(await call(CHECK_SESSION_PATH, { signature })).toBe(87008);
-    const overDecodedKey = (await import("node:crypto")).createHmac("sha256", Buffer.from(user.sessionKey, "base64")).update("").digest("hex");
+    const overDecodedKey = (await import("node:crypto"))
+      .createHmac("sha256", Buffer.from(user.sessionKey, "base64"))
+      .update("")
+      .digest("hex");
     expect(await call(CHECK_SESSION_PATH, { signature: overDecodedKey, sig_method: "hmac_sha256" })).toBe(87009);
   });
 
@@ -188,10 +238,15 @@ describe("POST /mock/encrypted-data and the legacy button flow", () => {
     const encrypted = await encryptForUser(mock.url, { openid: user.openid, data: phone });
     const data = decryptUserData({ ...encrypted, sessionKey: user.sessionKey });
     expect(data).toEqual({ ...phone, watermark: { timestamp: Math.floor(START / 1000), appid: mock.appid } });
-    expect(verifyWatermark(data, { appid: mock.appid, maxAgeSeconds: 300, now: () => START })).toEqual({ appid: mock.appid, timestamp: Math.floor(START / 1000) });
+    expect(verifyWatermark(data, { appid: mock.appid, maxAgeSeconds: 300, now: () => START })).toEqual({
+      appid: mock.appid,
+      timestamp: Math.floor(START / 1000),
+    });
 
     const wrongKey = randomSessionKey();
-    const error = await expectWechatError(Promise.resolve().then(() => decryptUserData({ ...encrypted, sessionKey: wrongKey })));
+    const error = await expectWechatError(
+      Promise.resolve().then(() => decryptUserData({ ...encrypted, sessionKey: wrongKey })),
+    );
     expect(error.kind).toBe("decrypt_failed");
     expectNoLeak(error, [wrongKey, user.sessionKey, encrypted.iv]);
   });
@@ -210,22 +265,44 @@ describe("POST /mock/encrypted-data and the legacy button flow", () => {
     // The mini-program called wx.login again and WeChat rotated the key we do not hold yet.
     await mintLoginCode(mock.url, { openid: user.openid });
     const encrypted = await encryptForUser(mock.url, { openid: user.openid, data: { purePhoneNumber: "13800138000" } });
-    expect((await expectWechatError(Promise.resolve().then(() => decryptUserData({ ...encrypted, sessionKey: user.sessionKey })))).kind).toBe("decrypt_failed");
+    expect(
+      (
+        await expectWechatError(
+          Promise.resolve().then(() => decryptUserData({ ...encrypted, sessionKey: user.sessionKey })),
+        )
+      ).kind,
+    ).toBe("decrypt_failed");
     // The client logs in again without rotating (the data was made with the current key).
     const fresh = await login(user.openid, false);
-    expect(decryptUserData({ ...encrypted, sessionKey: fresh.sessionKey })).toMatchObject({ purePhoneNumber: "13800138000" });
+    expect(decryptUserData({ ...encrypted, sessionKey: fresh.sessionKey })).toMatchObject({
+      purePhoneNumber: "13800138000",
+    });
   });
 
   it("watermark overrides: another appid and a stale timestamp are refused", async () => {
     const user = await login();
-    const foreign = await encryptForUser(mock.url, { openid: user.openid, data: {}, watermark: { appid: "wxsomeoneelse00001" } });
+    const foreign = await encryptForUser(mock.url, {
+      openid: user.openid,
+      data: {},
+      watermark: { appid: "wxsomeoneelse00001" },
+    });
     const foreignData = decryptUserData({ ...foreign, sessionKey: user.sessionKey });
-    expect(() => verifyWatermark(foreignData, { appid: mock.appid, maxAgeSeconds: 300, now: () => START })).toThrow(/appid is not ours/);
+    expect(() => verifyWatermark(foreignData, { appid: mock.appid, maxAgeSeconds: 300, now: () => START })).toThrow(
+      /appid is not ours/,
+    );
 
     const encrypted = await encryptForUser(mock.url, { openid: user.openid, data: {} });
     await advance(301_000);
     const now = () => baseClock + clockOffset;
-    const error = await expectWechatError(Promise.resolve().then(() => verifyWatermark(decryptUserData({ ...encrypted, sessionKey: user.sessionKey }), { appid: mock.appid, maxAgeSeconds: 300, now })));
+    const error = await expectWechatError(
+      Promise.resolve().then(() =>
+        verifyWatermark(decryptUserData({ ...encrypted, sessionKey: user.sessionKey }), {
+          appid: mock.appid,
+          maxAgeSeconds: 300,
+          now,
+        }),
+      ),
+    );
     expect(error.kind).toBe("watermark_invalid");
   });
 
@@ -233,8 +310,12 @@ describe("POST /mock/encrypted-data and the legacy button flow", () => {
     const sessionKey = randomSessionKey();
     const encrypted = await encryptForUser(mock.url, { openid: "oNobody", data: { a: 1 }, sessionKey });
     expect(decryptUserData({ ...encrypted, sessionKey })).toMatchObject({ a: 1 });
-    await expect(encryptForUser(mock.url, { openid: "oNobody", data: {} })).rejects.toThrow(/HTTP 404.*mint a login code/);
-    await expect(encryptForUser(mock.url, { openid: "oNobody", data: {}, sessionKey: "short" })).rejects.toThrow(/HTTP 400.*session_key/);
+    await expect(encryptForUser(mock.url, { openid: "oNobody", data: {} })).rejects.toThrow(
+      /HTTP 404.*mint a login code/,
+    );
+    await expect(encryptForUser(mock.url, { openid: "oNobody", data: {}, sessionKey: "short" })).rejects.toThrow(
+      /HTTP 400.*session_key/,
+    );
   });
 });
 
@@ -243,7 +324,10 @@ describe("POST /mock/clock", () => {
     expect(await getMockClock(mock.url)).toEqual({ now: START, offsetMs: 0 });
     const { code } = await mintLoginCode(mock.url);
     const token = await client.accessTokens.getToken();
-    expect(await advanceMockClock(mock.url, MOCK_DEFAULT_CODE_TTL_MS)).toEqual({ now: START + MOCK_DEFAULT_CODE_TTL_MS, offsetMs: MOCK_DEFAULT_CODE_TTL_MS });
+    expect(await advanceMockClock(mock.url, MOCK_DEFAULT_CODE_TTL_MS)).toEqual({
+      now: START + MOCK_DEFAULT_CODE_TTL_MS,
+      offsetMs: MOCK_DEFAULT_CODE_TTL_MS,
+    });
     expect((await expectWechatError(client.code2Session(code))).errcode).toBe(40029);
 
     await advanceMockClock(mock.url, 7_200_000);

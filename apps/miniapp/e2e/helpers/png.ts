@@ -4,7 +4,11 @@ import { deflateSync } from "node:zlib";
  * Builds a valid PNG (8-bit RGBA, no interlace) in memory, so the upload test needs no fixture
  * file. Each pixel's colour comes from `colour(x, y)` as [r, g, b, a].
  */
-export function createPng(width: number, height: number, colour: (x: number, y: number) => [number, number, number, number]): Buffer {
+export function createPng(
+  width: number,
+  height: number,
+  colour: (x: number, y: number) => [number, number, number, number],
+): Buffer {
   // Every scanline starts with its filter type; 0 = none.
   const raw = Buffer.alloc((width * 4 + 1) * height);
   for (let y = 0; y < height; y++) {

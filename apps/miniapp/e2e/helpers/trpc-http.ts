@@ -46,6 +46,9 @@ export async function callTrpc<T>(
 
 export async function expectOk<T>(result: Promise<TrpcResult<T>>): Promise<T> {
   const settled = await result;
-  if (!settled.ok) throw new Error(`tRPC call failed: HTTP ${settled.httpStatus} ${settled.code} ${settled.reason} ${settled.message}`);
+  if (!settled.ok)
+    throw new Error(
+      `tRPC call failed: HTTP ${settled.httpStatus} ${settled.code} ${settled.reason} ${settled.message}`,
+    );
   return settled.data;
 }

@@ -7,8 +7,7 @@
 export type LoginCodeSource = () => Promise<string>;
 
 export type CodeSourceChoice =
-  | { kind: "wechat"; source: LoginCodeSource }
-  | { kind: "mock-wechat"; source: LoginCodeSource; mockWechatUrl: string };
+  { kind: "wechat"; source: LoginCodeSource } | { kind: "mock-wechat"; source: LoginCodeSource; mockWechatUrl: string };
 
 export class MissingCodeSourceError extends Error {
   constructor(platform: string) {

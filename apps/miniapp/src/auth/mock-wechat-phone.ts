@@ -12,7 +12,10 @@ export type PhoneCodeSource = () => Promise<string>;
 
 const MOCK_PHONE_TIMEOUT_MS = 10_000;
 
-export function createMockPhoneCodeSource(mockWechatUrl: string, deps: Omit<MockLoginDeps, "setStorageSync">): PhoneCodeSource {
+export function createMockPhoneCodeSource(
+  mockWechatUrl: string,
+  deps: Omit<MockLoginDeps, "setStorageSync">,
+): PhoneCodeSource {
   const endpoint = `${mockWechatUrl.replace(/\/+$/, "")}/mock/phone`;
   return async () => {
     // The openid the mock login minted: the mock then answers the same number for this user every

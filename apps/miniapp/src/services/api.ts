@@ -48,6 +48,5 @@ if (!(codeSourceChoice instanceof Error) && codeSourceChoice.kind === "wechat") 
 export const { client: api, session: apiSession } = createMiniappClient<AppRouter>({
   url: process.env.TARO_APP_API_URL,
   taro: taroApis,
-  codeSource:
-    codeSourceChoice instanceof Error ? () => Promise.reject(codeSourceChoice) : codeSourceChoice.source,
+  codeSource: codeSourceChoice instanceof Error ? () => Promise.reject(codeSourceChoice) : codeSourceChoice.source,
 });

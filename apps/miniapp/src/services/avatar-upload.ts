@@ -42,7 +42,11 @@ export class AvatarUploadError extends Error {
 
 /** Reasons of a 401 that a fresh login fixes (the same list taro-link relogs in for). */
 function isSessionRefusal(error: unknown): boolean {
-  return error instanceof AvatarUploadError && error.data.httpStatus === 401 && DEFAULT_RELOGIN_REASONS.includes(error.data.reason);
+  return (
+    error instanceof AvatarUploadError &&
+    error.data.httpStatus === 401 &&
+    DEFAULT_RELOGIN_REASONS.includes(error.data.reason)
+  );
 }
 
 interface UploadErrorBody {

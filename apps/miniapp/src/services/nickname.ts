@@ -27,7 +27,9 @@ export function countVisibleCharacters(text: string, createSegmenter: SegmenterF
 function defaultSegmenter(): SegmenterLike | undefined {
   // Some mini-program engines have no Intl at all: referencing it bare would throw.
   if (typeof Intl === "undefined") return undefined;
-  const intl = Intl as unknown as { Segmenter?: new (locale: string, options: { granularity: "grapheme" }) => SegmenterLike };
+  const intl = Intl as unknown as {
+    Segmenter?: new (locale: string, options: { granularity: "grapheme" }) => SegmenterLike;
+  };
   return typeof intl.Segmenter === "function" ? new intl.Segmenter("zh-CN", { granularity: "grapheme" }) : undefined;
 }
 

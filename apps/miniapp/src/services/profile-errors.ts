@@ -65,7 +65,11 @@ export function describeProfileError(operation: ProfileOperation, error: unknown
   };
 }
 
-function messageFor(operation: ProfileOperation, reason: string, serverMessage: string | undefined): string | undefined {
+function messageFor(
+  operation: ProfileOperation,
+  reason: string,
+  serverMessage: string | undefined,
+): string | undefined {
   if (reason === "INVALID_INPUT") return invalidInputMessage(operation, serverMessage ?? "");
   const known = MESSAGES_BY_REASON[reason];
   if (known) return known;
@@ -116,8 +120,7 @@ function transportReason(error: unknown): string | undefined {
 /** What the page says when the getPhoneNumber button itself reports no number (no server call). */
 export type PhoneButtonFeedback =
   /** A gentle note, not an error: the user chose not to share the number. */
-  | { kind: "note"; message: string }
-  | { kind: "problem"; problem: ProfileProblem };
+  { kind: "note"; message: string } | { kind: "problem"; problem: ProfileProblem };
 
 export const PHONE_REFUSED_NOTE = "你没有授权手机号，需要时可以再次点击绑定";
 export const PHONE_QUOTA_EXHAUSTED_MESSAGE = "手机号快速验证次数已用完，请稍后再试或联系客服";

@@ -14,7 +14,8 @@ export const sessionStore = createSessionStore<CurrentUser>({
   logout: async () => {
     // taro-link forgets the token even when the server cannot be told; only log why.
     const result = await apiSession.logout();
-    if (!result.revokedOnServer && result.error) console.error("[mp-auth] logout not confirmed by the server", result.error);
+    if (!result.revokedOnServer && result.error)
+      console.error("[mp-auth] logout not confirmed by the server", result.error);
   },
   forgetSession: () => apiSession.clear(),
   fetchCurrentUser: () => api.user.me.query(),

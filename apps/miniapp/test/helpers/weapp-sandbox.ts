@@ -37,7 +37,16 @@ export interface WeappSandbox {
 }
 
 /** Browser globals that must not exist in the sandbox, as in WeChat. */
-export const GLOBALS_WECHAT_LACKS = ["fetch", "AbortController", "window", "document", "URLSearchParams", "TextDecoder", "FormData", "Blob"];
+export const GLOBALS_WECHAT_LACKS = [
+  "fetch",
+  "AbortController",
+  "window",
+  "document",
+  "URLSearchParams",
+  "TextDecoder",
+  "FormData",
+  "Blob",
+];
 
 export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   const storage = options.storage ?? new Map<string, unknown>();
@@ -55,20 +64,32 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     },
     checkSession(callbacks: Callbacks) {
       setTimeout(() =>
-        options.checkSessionSucceeds ? callbacks.success?.({ errMsg: "checkSession:ok" }) : callbacks.fail?.({ errMsg: "checkSession:fail" }),
+        options.checkSessionSucceeds
+          ? callbacks.success?.({ errMsg: "checkSession:ok" })
+          : callbacks.fail?.({ errMsg: "checkSession:fail" }),
       );
     },
     request(request: Callbacks & WxRequestCall) {
       const call = { method: request.method, url: request.url, header: request.header, data: request.data };
       requests.push(call);
       const { statusCode, body } = options.answer(call);
-      setTimeout(() => request.success?.({ statusCode, data: JSON.stringify(body), header: { "content-type": "application/json" } }), 1);
+      setTimeout(
+        () =>
+          request.success?.({ statusCode, data: JSON.stringify(body), header: { "content-type": "application/json" } }),
+        1,
+      );
       return { abort() {} };
     },
     getStorageSync: (key: string) => (storage.has(key) ? storage.get(key) : ""),
     setStorageSync: (key: string, value: unknown) => void storage.set(key, value),
     removeStorageSync: (key: string) => void storage.delete(key),
-    getSystemInfoSync: () => ({ platform: "devtools", windowWidth: 375, windowHeight: 667, pixelRatio: 2, SDKVersion: "3.6.0" }),
+    getSystemInfoSync: () => ({
+      platform: "devtools",
+      windowWidth: 375,
+      windowHeight: 667,
+      pixelRatio: 2,
+      SDKVersion: "3.6.0",
+    }),
     getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: 2 }),
     getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
     nextTick: (callback: () => void) => setTimeout(callback),
@@ -108,9 +129,13 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     if (cached) return cached.exports;
     const module = { exports: {} as unknown };
     modules.set(absolute, module);
-    const wrapper = vm.runInContext(`(function (require, module, exports) {${readFileSync(absolute, "utf8")}\n})`, context, {
-      filename: absolute,
-    }) as (require: (id: string) => unknown, module: { exports: unknown }, exports: unknown) => void;
+    const wrapper = vm.runInContext(
+      `(function (require, module, exports) {${readFileSync(absolute, "utf8")}\n})`,
+      context,
+      {
+        filename: absolute,
+      },
+    ) as (require: (id: string) => unknown, module: { exports: unknown }, exports: unknown) => void;
     wrapper((id) => load(path.join(path.dirname(absolute), id)), module, module.exports);
     return module.exports;
   };

@@ -21,7 +21,10 @@ export const nicknameSchema = z
   .min(1, "nickname cannot be empty")
   // eslint-disable-next-line no-control-regex
   .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/u, "nickname cannot contain control characters or line breaks")
-  .refine((value) => graphemeLength(value) <= NICKNAME_MAX_GRAPHEMES, `nickname is too long: at most ${NICKNAME_MAX_GRAPHEMES} characters`)
+  .refine(
+    (value) => graphemeLength(value) <= NICKNAME_MAX_GRAPHEMES,
+    `nickname is too long: at most ${NICKNAME_MAX_GRAPHEMES} characters`,
+  )
   .refine((value) => !/\p{Cs}/u.test(value), "nickname contains a broken emoji (lone surrogate)");
 
 /**
@@ -37,9 +40,16 @@ export function avatarUrlSchema(allowHttp: boolean) {
     .trim()
     .max(AVATAR_URL_MAX_LENGTH, `avatarUrl is too long: at most ${AVATAR_URL_MAX_LENGTH} characters`)
     .refine((value) => !/^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(value), {
-      message: "avatarUrl is a temporary file path from chooseAvatar: upload the file first (POST /uploads/avatar) and send its URL",
+      message:
+        "avatarUrl is a temporary file path from chooseAvatar: upload the file first (POST /uploads/avatar) and send its URL",
     })
-    .pipe(z.url({ protocol: protocols, hostname: z.regexes.hostname, error: allowHttp ? "avatarUrl must be an http(s) URL" : "avatarUrl must be an https URL" }))
+    .pipe(
+      z.url({
+        protocol: protocols,
+        hostname: z.regexes.hostname,
+        error: allowHttp ? "avatarUrl must be an http(s) URL" : "avatarUrl must be an https URL",
+      }),
+    )
     .refine((value) => !new URL(value).username && !new URL(value).password, "avatarUrl cannot carry credentials");
 }
 

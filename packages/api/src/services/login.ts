@@ -91,13 +91,18 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
 
 /** Answers a repeated code with the session its first exchange created, while that session lives. */
 async function replayExchange(ctx: Context, remembered: string): Promise<LoginResult> {
-  const { sessionId, token } = JSON.parse(ctx.deps.sessionKeyCipher.decrypt(remembered)) as { sessionId: string; token: string };
+  const { sessionId, token } = JSON.parse(ctx.deps.sessionKeyCipher.decrypt(remembered)) as {
+    sessionId: string;
+    token: string;
+  };
   const session = await ctx.deps.db.session.findUnique({
     where: { id: sessionId },
     select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
   });
   if (!session || session.revokedAt || session.expiresAt <= ctx.now()) {
-    throw wechatLoginError(new WechatError({ kind: "code_used", message: "code already exchanged; its session has ended" }));
+    throw wechatLoginError(
+      new WechatError({ kind: "code_used", message: "code already exchanged; its session has ended" }),
+    );
   }
   return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUserJson(session.user) };
 }

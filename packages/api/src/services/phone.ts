@@ -61,9 +61,10 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
     where: { id: ctx.user.id },
     select: { openid: true, sessionKeyCiphertext: true },
   });
-  const phone = input.code !== undefined
-    ? await phoneFromCode(ctx, input.code, account.openid)
-    : await phoneFromEncryptedData(ctx, { encryptedData: input.encryptedData!, iv: input.iv! }, account);
+  const phone =
+    input.code !== undefined
+      ? await phoneFromCode(ctx, input.code, account.openid)
+      : await phoneFromEncryptedData(ctx, { encryptedData: input.encryptedData!, iv: input.iv! }, account);
 
   const now = ctx.now();
   const user = await deps.db.$transaction(async (tx) => {
@@ -71,7 +72,8 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
       where: { appid: deps.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } },
       data: { phoneNumber: null, phoneCountryCode: null, phoneBoundAt: null },
     });
-    if (previous.count > 0) deps.logger.info({ userId: ctx.user.id }, "phone number moved to this user from another user");
+    if (previous.count > 0)
+      deps.logger.info({ userId: ctx.user.id }, "phone number moved to this user from another user");
     return tx.user.update({
       where: { id: ctx.user.id },
       data: { phoneNumber: phone.phoneNumber, phoneCountryCode: phone.countryCode, phoneBoundAt: now },
@@ -117,7 +119,9 @@ async function phoneFromEncryptedData(
     // Undecryptable: either WeChat rotated the session_key (a fresh login fixes it) or the data was
     // corrupted in transit (it will never decrypt). checksession tells which.
     throw (await isSessionKeyCurrent(ctx, account.openid, sessionKey))
-      ? new ApiError("ENCRYPTED_DATA_INVALID", { message: "The encrypted data does not decrypt (corrupted in transit?): tap the button again." })
+      ? new ApiError("ENCRYPTED_DATA_INVALID", {
+          message: "The encrypted data does not decrypt (corrupted in transit?): tap the button again.",
+        })
       : new ApiError("SESSION_KEY_STALE");
   }
   const phoneNumber = decrypted.phoneNumber;
@@ -133,7 +137,10 @@ async function isSessionKeyCurrent(ctx: Context, openid: string, sessionKey: str
   try {
     return await ctx.deps.wechatServer.checkSessionKey({ openid, sessionKey });
   } catch (error) {
-    ctx.deps.logger.warn({ wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" }, "checksession failed");
+    ctx.deps.logger.warn(
+      { wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" },
+      "checksession failed",
+    );
     return false;
   }
 }

@@ -19,7 +19,9 @@ export function createSessionKeyCipher(serverKey: Buffer): SessionKeyCipher {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", serverKey, iv);
       const ciphertext = Buffer.concat([cipher.update(sessionKey, "utf8"), cipher.final()]);
-      return ["v1", iv, cipher.getAuthTag(), ciphertext].map((part) => (typeof part === "string" ? part : part.toString("base64url"))).join(".");
+      return ["v1", iv, cipher.getAuthTag(), ciphertext]
+        .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
+        .join(".");
     },
     decrypt(stored) {
       const [version, iv, tag, ciphertext] = stored.split(".");

@@ -1,6 +1,6 @@
-import { TRPCClientError, type Operation, type OperationLink, type TRPCLink } from '@trpc/client';
-import { observable } from '@trpc/server/observable';
-import type { AnyRouter } from '@trpc/server/unstable-core-do-not-import';
+import { TRPCClientError, type Operation, type OperationLink, type TRPCLink } from "@trpc/client";
+import { observable } from "@trpc/server/observable";
+import type { AnyRouter } from "@trpc/server/unstable-core-do-not-import";
 
 /** One operation that reached the fake ending link. */
 export interface EndingCall {
@@ -31,23 +31,23 @@ export function trpcError(
   httpStatus = 401,
   extra: Record<string, unknown> = {},
 ): TRPCClientError<AnyRouter> {
-  const data: Record<string, unknown> = { code, httpStatus, path: 'test', ...extra };
-  if (reason !== undefined) data['reason'] = reason;
-  return TRPCClientError.from({ error: { message: `${code} ${reason ?? ''}`.trim(), code: -32001, data } });
+  const data: Record<string, unknown> = { code, httpStatus, path: "test", ...extra };
+  if (reason !== undefined) data["reason"] = reason;
+  return TRPCClientError.from({ error: { message: `${code} ${reason ?? ""}`.trim(), code: -32001, data } });
 }
 
 /** Errors shaped as the real server sends them: `data.action` and `data.retryable` from its taxonomy. */
 export const serverErrors = {
-  sessionKeyStale: () => trpcError('UNAUTHORIZED', 'SESSION_KEY_STALE', 401, { action: 'relogin', retryable: false }),
-  expired: () => trpcError('UNAUTHORIZED', 'EXPIRED', 401, { action: 'relogin', retryable: false }),
-  wxBusy: () => trpcError('SERVICE_UNAVAILABLE', 'WX_BUSY', 503, { action: 'retry', retryable: true }),
-  internal: () => trpcError('INTERNAL_SERVER_ERROR', undefined, 500, { action: 'retry', retryable: true }),
+  sessionKeyStale: () => trpcError("UNAUTHORIZED", "SESSION_KEY_STALE", 401, { action: "relogin", retryable: false }),
+  expired: () => trpcError("UNAUTHORIZED", "EXPIRED", 401, { action: "relogin", retryable: false }),
+  wxBusy: () => trpcError("SERVICE_UNAVAILABLE", "WX_BUSY", 503, { action: "retry", retryable: true }),
+  internal: () => trpcError("INTERNAL_SERVER_ERROR", undefined, 500, { action: "retry", retryable: true }),
   rateLimited: (retryAfterSeconds: number) =>
-    trpcError('TOO_MANY_REQUESTS', 'LOGIN_RATE_LIMITED', 429, { action: 'retry', retryable: true, retryAfterSeconds }),
-  codeUsed: () => trpcError('BAD_REQUEST', 'WX_CODE_USED', 400, { action: 'relogin', retryable: false }),
-  codeInvalid: () => trpcError('BAD_REQUEST', 'WX_CODE_INVALID', 400, { action: 'relogin', retryable: false }),
-  blocked: () => trpcError('FORBIDDEN', 'WX_USER_BLOCKED', 403, { action: 'block', retryable: false }),
-  invalidInput: () => trpcError('BAD_REQUEST', 'INVALID_INPUT', 400, { action: 'show', retryable: false }),
+    trpcError("TOO_MANY_REQUESTS", "LOGIN_RATE_LIMITED", 429, { action: "retry", retryable: true, retryAfterSeconds }),
+  codeUsed: () => trpcError("BAD_REQUEST", "WX_CODE_USED", 400, { action: "relogin", retryable: false }),
+  codeInvalid: () => trpcError("BAD_REQUEST", "WX_CODE_INVALID", 400, { action: "relogin", retryable: false }),
+  blocked: () => trpcError("FORBIDDEN", "WX_USER_BLOCKED", 403, { action: "block", retryable: false }),
+  invalidInput: () => trpcError("BAD_REQUEST", "INVALID_INPUT", 400, { action: "show", retryable: false }),
 };
 
 /**
@@ -60,17 +60,17 @@ export function createFakeEndingLink(options: FakeEndingLinkOptions = {}) {
   const operationLink: OperationLink<AnyRouter> = ({ op }) =>
     observable((observer) => {
       const headers = options.headers?.([op]) ?? {};
-      const authorization = headers['Authorization'];
+      const authorization = headers["Authorization"];
       const call: EndingCall = {
         op,
         headers,
-        token: authorization ? authorization.replace(/^Bearer /, '') : null,
+        token: authorization ? authorization.replace(/^Bearer /, "") : null,
         unsubscribed: false,
         answered: false,
         succeed(data) {
           if (call.answered || call.unsubscribed) return;
           call.answered = true;
-          observer.next({ result: { type: 'data', data } });
+          observer.next({ result: { type: "data", data } });
           observer.complete();
         },
         fail(error) {

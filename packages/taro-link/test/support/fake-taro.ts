@@ -4,7 +4,7 @@ import type {
   TaroLike,
   TaroLoginOptions,
   TaroRequestOptions,
-} from '../../src/taro-like.ts';
+} from "../../src/taro-like.ts";
 
 /** One call to the fake `request`, which the test (or an auto-responder) answers by hand. */
 export interface RecordedRequest {
@@ -45,7 +45,7 @@ export class FakeTaro implements TaroLike {
       this.checkSession = (options) => {
         this.checkSessionCalls++;
         const succeeds = this.checkSessionSucceeds;
-        setTimeout(() => (succeeds ? options.success() : options.fail({ errMsg: 'checkSession:fail' })), 0);
+        setTimeout(() => (succeeds ? options.success() : options.fail({ errMsg: "checkSession:fail" })), 0);
       };
     }
   }
@@ -56,7 +56,7 @@ export class FakeTaro implements TaroLike {
       options,
       abortCalls: 0,
       settled: false,
-      respond: (statusCode, body, header = { 'content-type': 'application/json' }) => {
+      respond: (statusCode, body, header = { "content-type": "application/json" }) => {
         if (recorded.settled) return;
         recorded.settled = true;
         options.success({ statusCode, data: body, header });
@@ -67,7 +67,7 @@ export class FakeTaro implements TaroLike {
       abort: () => {
         recorded.abortCalls++;
         // wx.request reports an aborted request through fail.
-        recorded.fail('request:fail abort');
+        recorded.fail("request:fail abort");
       },
     };
     this.requests.push(recorded);
@@ -108,7 +108,7 @@ export class FakeTaro implements TaroLike {
 
   getStorageSync(key: string): unknown {
     // wx answers "" for a missing key.
-    return this.storage.has(key) ? this.storage.get(key) : '';
+    return this.storage.has(key) ? this.storage.get(key) : "";
   }
 
   setStorageSync(key: string, data: unknown): void {

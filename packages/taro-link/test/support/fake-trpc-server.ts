@@ -1,5 +1,5 @@
-import type { TaroRequestOptions } from '../../src/taro-like.ts';
-import type { RecordedRequest } from './fake-taro.ts';
+import type { TaroRequestOptions } from "../../src/taro-like.ts";
+import type { RecordedRequest } from "./fake-taro.ts";
 
 /** An error a fake procedure throws; it becomes a tRPC error response. */
 export class FakeProcedureError extends Error {
@@ -9,7 +9,7 @@ export class FakeProcedureError extends Error {
     /** Extra `error.data`, e.g. `{ action: 'retry', retryAfterSeconds: 3 }` as the real server sends. */
     readonly extraData: Record<string, unknown> = {},
   ) {
-    super(`${code}${reason ? ` (${reason})` : ''}`);
+    super(`${code}${reason ? ` (${reason})` : ""}`);
   }
 }
 
@@ -40,25 +40,25 @@ export function answerLikeTrpc(
   procedures: Record<string, FakeProcedure>,
 ): { statusCode: number; body: string } {
   const url = new URL(options.url);
-  const pathPart = url.pathname.replace(/^.*?\/trpc\//, '');
-  const paths = decodeURIComponent(pathPart).split(',');
-  const isBatch = url.searchParams.get('batch') === '1';
-  const rawInput = options.method === 'GET' ? url.searchParams.get('input') : options.data;
+  const pathPart = url.pathname.replace(/^.*?\/trpc\//, "");
+  const paths = decodeURIComponent(pathPart).split(",");
+  const isBatch = url.searchParams.get("batch") === "1";
+  const rawInput = options.method === "GET" ? url.searchParams.get("input") : options.data;
   const inputs = rawInput ? (JSON.parse(rawInput) as Record<string, unknown>) : {};
-  const authorization = options.header['Authorization'] ?? options.header['authorization'];
-  const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : null;
+  const authorization = options.header["Authorization"] ?? options.header["authorization"];
+  const token = authorization?.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : null;
 
   const outcomes = paths.map((path, index) => {
     const input = isBatch ? inputs[index] : inputs;
     const procedure = procedures[path];
     try {
-      if (!procedure) throw new FakeProcedureError('NOT_FOUND');
+      if (!procedure) throw new FakeProcedureError("NOT_FOUND");
       return { status: 200, envelope: { result: { data: procedure({ path, input, token }) ?? null } } };
     } catch (error) {
-      const failure = error instanceof FakeProcedureError ? error : new FakeProcedureError('INTERNAL_SERVER_ERROR');
+      const failure = error instanceof FakeProcedureError ? error : new FakeProcedureError("INTERNAL_SERVER_ERROR");
       const { jsonRpc, httpStatus } = errorCodes[failure.code];
       const data: Record<string, unknown> = { code: failure.code, httpStatus, path, ...failure.extraData };
-      if (failure.reason) data['reason'] = failure.reason;
+      if (failure.reason) data["reason"] = failure.reason;
       return { status: httpStatus, envelope: { error: { message: failure.message, code: jsonRpc, data } } };
     }
   });
@@ -81,7 +81,7 @@ export class FakeAuthServer {
   /** The code of every auth.login call, failed ones included. */
   loginCodes: string[] = [];
   /** The reason protected procedures give for a token that is not valid. */
-  refusalReason = 'EXPIRED';
+  refusalReason = "EXPIRED";
   /** Set to make auth.login fail. */
   loginFailure: FakeProcedureError | null = null;
   /** auth.login failures to answer, one per call, before `loginFailure` applies. */
@@ -91,7 +91,7 @@ export class FakeAuthServer {
   private issued = 0;
 
   readonly procedures: Record<string, FakeProcedure> = {
-    'auth.login': ({ input }) => {
+    "auth.login": ({ input }) => {
       this.loginCalls++;
       this.loginCodes.push((input as { code: string }).code);
       const queued = this.loginFailures.shift();
@@ -100,28 +100,32 @@ export class FakeAuthServer {
       this.codesSeen.push((input as { code: string }).code);
       const token = `token-${++this.issued}`;
       if (!this.issueDeadTokens) this.validTokens.add(token);
-      return { token, expiresAt: new Date(Date.now() + 3_600_000).toISOString(), user: { id: 'u1', nickname: null, avatarUrl: null } };
+      return {
+        token,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+        user: { id: "u1", nickname: null, avatarUrl: null },
+      };
     },
-    'auth.logout': ({ token }) => {
+    "auth.logout": ({ token }) => {
       this.logoutCalls++;
       this.requireSession(token);
       this.validTokens.delete(token!);
       return { ok: true };
     },
-    'user.me': ({ token }) => {
+    "user.me": ({ token }) => {
       this.meCalls++;
       this.requireSession(token);
-      return { id: 'u1', nickname: 'Tester', avatarUrl: null };
+      return { id: "u1", nickname: "Tester", avatarUrl: null };
     },
-    'user.echo': ({ token, input }) => {
+    "user.echo": ({ token, input }) => {
       this.requireSession(token);
       return input;
     },
   };
 
   requireSession(token: string | null): void {
-    if (token === null) throw new FakeProcedureError('UNAUTHORIZED', 'NO_TOKEN');
-    if (!this.validTokens.has(token)) throw new FakeProcedureError('UNAUTHORIZED', this.refusalReason);
+    if (token === null) throw new FakeProcedureError("UNAUTHORIZED", "NO_TOKEN");
+    if (!this.validTokens.has(token)) throw new FakeProcedureError("UNAUTHORIZED", this.refusalReason);
   }
 
   private readonly queuedFailures = new Map<string, FakeProcedureError[]>();

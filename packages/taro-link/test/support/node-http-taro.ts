@@ -1,5 +1,5 @@
-import http from 'node:http';
-import type { RequestTaskLike, TaroLike, TaroLoginOptions, TaroRequestOptions } from '../../src/taro-like.ts';
+import http from "node:http";
+import type { RequestTaskLike, TaroLike, TaroLoginOptions, TaroRequestOptions } from "../../src/taro-like.ts";
 
 /**
  * A Taro-like object whose `request` is real HTTP over Node's http module, with wx.request's
@@ -25,35 +25,35 @@ export class NodeHttpTaro implements TaroLike {
     };
     const request = http.request(url, { method: options.method, headers: options.header }, (response) => {
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', (error) => fail(`request:fail ${error.message}`));
-      response.on('end', () => {
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", (error) => fail(`request:fail ${error.message}`));
+      response.on("end", () => {
         if (finished) return;
         finished = true;
         options.success({
           statusCode: response.statusCode ?? 0,
-          data: Buffer.concat(chunks).toString('utf8'),
+          data: Buffer.concat(chunks).toString("utf8"),
           header: { ...response.headers },
         });
       });
     });
     request.setTimeout(options.timeout, () => {
       request.destroy();
-      fail('request:fail timeout');
+      fail("request:fail timeout");
     });
-    request.on('error', (error) => fail(`request:fail ${error.message}`));
+    request.on("error", (error) => fail(`request:fail ${error.message}`));
     if (options.data !== undefined) request.write(options.data);
     request.end();
     return {
       abort: () => {
         request.destroy();
-        fail('request:fail abort');
+        fail("request:fail abort");
       },
     };
   }
 
   login(options: TaroLoginOptions): unknown {
-    setTimeout(() => options.fail({ errMsg: 'login:fail no WeChat in Node: pass a codeSource' }), 0);
+    setTimeout(() => options.fail({ errMsg: "login:fail no WeChat in Node: pass a codeSource" }), 0);
     return undefined;
   }
 
@@ -63,7 +63,7 @@ export class NodeHttpTaro implements TaroLike {
   }
 
   getStorageSync(key: string): unknown {
-    return this.storage.has(key) ? this.storage.get(key) : '';
+    return this.storage.has(key) ? this.storage.get(key) : "";
   }
 
   setStorageSync(key: string, data: unknown): void {

@@ -53,7 +53,8 @@ export class MockAccessTokens {
   stableToken(forceRefresh: boolean): GrantedToken | "daily_limit" {
     const at = this.now();
     const current = this.liveStable(at);
-    const tooSoon = this.lastForceRefreshAt !== undefined && at - this.lastForceRefreshAt < MOCK_FORCE_REFRESH_MIN_INTERVAL_MS;
+    const tooSoon =
+      this.lastForceRefreshAt !== undefined && at - this.lastForceRefreshAt < MOCK_FORCE_REFRESH_MIN_INTERVAL_MS;
 
     if (forceRefresh && !tooSoon) {
       const day = Math.floor((at + CHINA_UTC_OFFSET_MS) / DAY_MS);
@@ -68,7 +69,8 @@ export class MockAccessTokens {
       return this.issueStable(at);
     }
 
-    if (current === undefined || current.entry.expiresAt - at <= MOCK_ACCESS_TOKEN_OVERLAP_MS) return this.issueStable(at);
+    if (current === undefined || current.entry.expiresAt - at <= MOCK_ACCESS_TOKEN_OVERLAP_MS)
+      return this.issueStable(at);
     return { accessToken: current.token, expiresInSeconds: remainingSeconds(current.entry, at) };
   }
 
@@ -107,7 +109,8 @@ export class MockAccessTokens {
   private liveStable(at: number): { token: string; entry: IssuedToken } | undefined {
     if (this.currentStable === undefined) return undefined;
     const entry = this.issued.get(this.currentStable);
-    if (entry === undefined || at >= entry.expiresAt || (entry.revokedAt !== undefined && at >= entry.revokedAt)) return undefined;
+    if (entry === undefined || at >= entry.expiresAt || (entry.revokedAt !== undefined && at >= entry.revokedAt))
+      return undefined;
     return { token: this.currentStable, entry };
   }
 

@@ -93,7 +93,9 @@ async function callMock<T>(
   }
   if (!response.ok) {
     const error = mockErrorBodySchema.safeParse(json);
-    throw new Error(`${what} failed with HTTP ${response.status}: ${error.success ? error.data.message : text.slice(0, 200)}`);
+    throw new Error(
+      `${what} failed with HTTP ${response.status}: ${error.success ? error.data.message : text.slice(0, 200)}`,
+    );
   }
   if (responseSchema === undefined) return undefined as T;
   const parsed = responseSchema.safeParse(json);

@@ -11,7 +11,8 @@ export async function readBodyText(request: IncomingMessage): Promise<string> {
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new MockRequestError(413, "payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new MockRequestError(413, "payload_too_large", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
     chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -25,11 +26,20 @@ export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MockRequestError(400, "bad_json", `Request body is not valid JSON (${reason}); send e.g. {"openid":"..."} with Content-Type: application/json`);
+    throw new MockRequestError(
+      400,
+      "bad_json",
+      `Request body is not valid JSON (${reason}); send e.g. {"openid":"..."} with Content-Type: application/json`,
+    );
   }
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     ...headers,

@@ -28,16 +28,24 @@ export class MockPhoneCodes {
     private readonly now: () => number,
   ) {}
 
-  mint(request: { phoneNumber?: string | undefined; countryCode?: string | undefined; openid?: string | undefined }): PhoneInfo & { code: string } {
+  mint(request: {
+    phoneNumber?: string | undefined;
+    countryCode?: string | undefined;
+    openid?: string | undefined;
+  }): PhoneInfo & { code: string } {
     this.pruneExpired();
     const remembered = request.openid === undefined ? undefined : this.numbersByOpenid.get(request.openid);
     const purePhoneNumber = request.phoneNumber ?? remembered?.purePhoneNumber ?? randomMainlandPhoneNumber();
-    const countryCode = request.countryCode ?? (request.phoneNumber === undefined ? remembered?.countryCode : undefined) ?? MAINLAND_CHINA_COUNTRY_CODE;
+    const countryCode =
+      request.countryCode ??
+      (request.phoneNumber === undefined ? remembered?.countryCode : undefined) ??
+      MAINLAND_CHINA_COUNTRY_CODE;
     if (request.openid !== undefined) this.numbersByOpenid.set(request.openid, { purePhoneNumber, countryCode });
 
     // WeChat documents phoneNumber as carrying the country prefix for numbers outside mainland
     // China; the exact format of that prefix is our guess.
-    const phoneNumber = countryCode === MAINLAND_CHINA_COUNTRY_CODE ? purePhoneNumber : `+${countryCode}${purePhoneNumber}`;
+    const phoneNumber =
+      countryCode === MAINLAND_CHINA_COUNTRY_CODE ? purePhoneNumber : `+${countryCode}${purePhoneNumber}`;
     const code = randomPhoneCode();
     this.codes.set(code, { phoneNumber, purePhoneNumber, countryCode, mintedAt: this.now(), used: false });
     return { code, phoneNumber, purePhoneNumber, countryCode };

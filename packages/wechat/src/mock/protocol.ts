@@ -55,9 +55,15 @@ export type MockFault = z.infer<typeof mockFaultSchema>;
 
 export const mintPhoneCodeRequestSchema = z.strictObject({
   /** The number without country code; default a random "1380013xxxx" (or the one remembered for `openid`). */
-  phoneNumber: z.string().regex(/^\d{5,20}$/, "digits only, without country code").optional(),
+  phoneNumber: z
+    .string()
+    .regex(/^\d{5,20}$/, "digits only, without country code")
+    .optional(),
   /** Default "86" (mainland China). */
-  countryCode: z.string().regex(/^\d{1,4}$/, "1 to 4 digits, without '+'").optional(),
+  countryCode: z
+    .string()
+    .regex(/^\d{1,4}$/, "1 to 4 digits, without '+'")
+    .optional(),
   /** Ties the number to a user: later codes for this openid default to the same number. */
   openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
 });

@@ -167,7 +167,11 @@ async function handleControlRequest(
 
   const route = CONTROL_ROUTES.find((candidate) => candidate.path === path);
   if (route === undefined) {
-    throw new MockRequestError(404, "not_found", `No mock control route ${path}; known: ${CONTROL_ROUTES.map((r) => r.path).join(", ")}`);
+    throw new MockRequestError(
+      404,
+      "not_found",
+      `No mock control route ${path}; known: ${CONTROL_ROUTES.map((r) => r.path).join(", ")}`,
+    );
   }
   const method = request.method as ControlMethod;
   const handler = route.handlers[method];

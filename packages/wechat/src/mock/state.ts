@@ -50,7 +50,11 @@ export class MockState {
    * `rotateSessionKey` is false (WeChat only MAY rotate it; a new user always gets a key). A unionid,
    * once given, stays attached to the openid until another one is given (or a reset).
    */
-  mintLoginCode(request: { openid?: string | undefined; unionid?: string | undefined; rotateSessionKey?: boolean | undefined }): {
+  mintLoginCode(request: {
+    openid?: string | undefined;
+    unionid?: string | undefined;
+    rotateSessionKey?: boolean | undefined;
+  }): {
     code: string;
     openid: string;
   } {

@@ -30,7 +30,10 @@ const AVATAR_UPLOAD_URL = avatarUploadUrl(process.env.TARO_APP_API_URL);
  * (it uses the Authorization header, not cookies), so the browser would drop the answer.
  */
 const uploadFile: UploadFile = async (options) => {
-  const result = await Taro.uploadFile({ ...options, ...(process.env.TARO_ENV === "h5" ? { withCredentials: false } : {}) });
+  const result = await Taro.uploadFile({
+    ...options,
+    ...(process.env.TARO_ENV === "h5" ? { withCredentials: false } : {}),
+  });
   return { statusCode: result.statusCode, data: result.data };
 };
 
@@ -286,7 +289,9 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
             {`${phoneButtonText}（模拟微信）`}
           </Button>
         ) : null}
-        {process.env.TARO_ENV !== "weapp" && !devPhoneCodeSource ? <Text className="field-hint-line">H5 页面无法获取微信手机号</Text> : null}
+        {process.env.TARO_ENV !== "weapp" && !devPhoneCodeSource ? (
+          <Text className="field-hint-line">H5 页面无法获取微信手机号</Text>
+        ) : null}
       </View>
     </View>
   );

@@ -11,9 +11,7 @@ import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
 
 type ListState =
-  | { status: "loading" }
-  | { status: "loaded"; sessions: DeviceSession[] }
-  | { status: "error"; error: UserFacingError };
+  { status: "loading" } | { status: "loaded"; sessions: DeviceSession[] } | { status: "error"; error: UserFacingError };
 
 export default function SessionsPage() {
   const sessionState = useSessionState();

@@ -48,7 +48,11 @@ const encryptedDataRoute: ControlRoute = {
       const request = parseBody(encryptForUserRequestSchema, body);
       const sessionKey = request.sessionKey ?? state.currentSessionKey(request.openid);
       if (sessionKey === undefined) {
-        throw new MockRequestError(404, "unknown_user", `The mock knows no user ${request.openid}: mint a login code for it first, or pass sessionKey`);
+        throw new MockRequestError(
+          404,
+          "unknown_user",
+          `The mock knows no user ${request.openid}: mint a login code for it first, or pass sessionKey`,
+        );
       }
       // WeChat puts the watermark last, after the data's own fields.
       const { watermark: _ignored, ...fields } = request.data;
@@ -97,7 +101,11 @@ const faultsRoute: ControlRoute = {
       const fault = parseBody(mockFaultSchema, body);
       // Faults on a path nobody calls would wait forever: reject typos up front.
       if (!wechatPaths.includes(fault.path)) {
-        throw new MockRequestError(400, "bad_request", `No WeChat route at ${fault.path}; faults apply to: ${wechatPaths.join(", ")}`);
+        throw new MockRequestError(
+          400,
+          "bad_request",
+          `No WeChat route at ${fault.path}; faults apply to: ${wechatPaths.join(", ")}`,
+        );
       }
       return { status: 201, body: { queued: faults.add(fault), pending: faults.list() } };
     },
@@ -146,6 +154,8 @@ function countedControlPaths(): string[] {
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message));
+  const problems = parsed.error.issues.map((issue) =>
+    issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message,
+  );
   throw new MockRequestError(400, "bad_request", `Invalid request body: ${problems.join("; ")}`);
 }

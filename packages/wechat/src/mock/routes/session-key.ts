@@ -9,7 +9,10 @@ import { refuseBadAccessToken } from "./access-token-check.ts";
 import type { MockContext, WechatAnswer, WechatRoute } from "./types.ts";
 
 /** The user's openid when the request is signed with their current key, else WeChat's refusal. */
-function checkSignedRequest(query: URLSearchParams, context: MockContext): { openid: string } | { refusal: WechatAnswer } {
+function checkSignedRequest(
+  query: URLSearchParams,
+  context: MockContext,
+): { openid: string } | { refusal: WechatAnswer } {
   const tokenRefusal = refuseBadAccessToken(query, context);
   if (tokenRefusal !== undefined) return { refusal: tokenRefusal };
   // WeChat documents 87008 for resetusersessionkey; the mock answers it for checksession too.
