@@ -20,6 +20,7 @@ describe("describeProfileError", () => {
       httpStatus: 400,
       reason: "INVALID_INPUT",
       action: "show",
+      issues: [{ path: "nickname", code: "too_long", message: "nickname is too long: at most 20 characters" }],
     });
     expect(describeProfileError("nickname", error)).toEqual({
       operation: "nickname",
@@ -28,13 +29,23 @@ describe("describeProfileError", () => {
       message: "昵称最多 20 个字",
       serverMessage: "Invalid input: ✖ nickname is too long: at most 20 characters → at nickname",
     });
-    const empty = serverError("Invalid input: ✖ nickname cannot be empty", { reason: "INVALID_INPUT", action: "show" });
+    const empty = serverError("Invalid input: ✖ nickname cannot be empty", {
+      reason: "INVALID_INPUT",
+      action: "show",
+      issues: [{ path: "nickname", code: "too_small", message: "nickname cannot be empty" }],
+    });
     expect(describeProfileError("nickname", empty).message).toBe("昵称不能为空");
-    const other = serverError("Invalid input: ✖ something new", { reason: "INVALID_INPUT", action: "show" });
+    // The wording does not matter, only the issue code: an unknown code gets the general sentence.
+    const other = serverError("Invalid input: ✖ nickname is too long", {
+      reason: "INVALID_INPUT",
+      action: "show",
+      issues: [{ path: "nickname", code: "something_new", message: "nickname is too long" }],
+    });
     expect(describeProfileError("nickname", other).message).toBe("昵称不符合要求，请修改后重试");
     const temporary = serverError("Invalid input: ✖ avatarUrl is a temporary file path from chooseAvatar", {
       reason: "INVALID_INPUT",
       action: "show",
+      issues: [{ path: "avatarUrl", code: "temporary_path", message: "avatarUrl is a temporary file path" }],
     });
     expect(describeProfileError("avatar", temporary).message).toBe("头像需要先上传，请重新选择");
   });

@@ -5,6 +5,24 @@ import { ApiError } from "./errors.ts";
 import { authenticateSession } from "./services/sessions.ts";
 
 /**
+ * Machine-readable validation failures (`error.data.issues`), so clients choose their own words
+ * without parsing English: `path` is the field ("nickname"), `code` zod's issue code ("too_small",
+ * "invalid_type", ...) or, for our own checks, the rule they declare ("too_long", "control_characters").
+ */
+export interface InputIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+function inputIssues(error: ZodError): InputIssue[] {
+  return error.issues.map((issue) => {
+    const rule = issue.code === "custom" ? (issue.params as { rule?: unknown } | undefined)?.rule : undefined;
+    return { path: issue.path.join("."), code: typeof rule === "string" ? rule : issue.code, message: issue.message };
+  });
+}
+
+/**
  * No transformer on purpose: plain JSON on the wire (dates as ISO-8601 strings), so curl, a
  * mini-program and any other HTTP client can call the API.
  */
@@ -29,7 +47,7 @@ const t = initTRPC.context<Context>().create({
       return {
         ...shape,
         message: `Invalid input: ${z.prettifyError(error.cause).replaceAll("\n", " ")}`,
-        data: { ...data, reason: "INVALID_INPUT", action: "show", retryable: false },
+        data: { ...data, reason: "INVALID_INPUT", action: "show", retryable: false, issues: inputIssues(error.cause) },
       };
     }
     if (error.code === "PARSE_ERROR" || (error.code === "BAD_REQUEST" && error.cause instanceof SyntaxError)) {

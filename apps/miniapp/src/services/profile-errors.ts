@@ -60,17 +60,13 @@ export function describeProfileError(operation: ProfileOperation, error: unknown
     operation,
     action: described.action,
     reason,
-    message: messageFor(operation, reason, serverMessage) ?? FALLBACK_BY_OPERATION[operation],
+    message: messageFor(operation, reason, error) ?? FALLBACK_BY_OPERATION[operation],
     serverMessage,
   };
 }
 
-function messageFor(
-  operation: ProfileOperation,
-  reason: string,
-  serverMessage: string | undefined,
-): string | undefined {
-  if (reason === "INVALID_INPUT") return invalidInputMessage(operation, serverMessage ?? "");
+function messageFor(operation: ProfileOperation, reason: string, error: unknown): string | undefined {
+  if (reason === "INVALID_INPUT") return invalidInputMessage(operation, firstIssueCode(error));
   const known = MESSAGES_BY_REASON[reason];
   if (known) return known;
   if (/^HTTP_5\d\d$/.test(reason)) return MESSAGES_BY_REASON.INTERNAL;
@@ -78,22 +74,28 @@ function messageFor(
 }
 
 /**
- * The server explains a refused input in English (zod's text, e.g. "Invalid input: ✖ nickname is
- * too long: at most 20 characters → at nickname"). The UI is Chinese, so the known cases are
- * recognised and translated; anything else gets a general sentence, and the original stays in
- * `serverMessage` for the console.
+ * The server names what was wrong with an input in `error.data.issues` (`{ path, code, message }`):
+ * `code` is stable ("too_long", "too_small", "control_characters", "temporary_path"...), so the UI
+ * picks its Chinese sentence from it instead of parsing the English message.
  */
-export function invalidInputMessage(operation: ProfileOperation, serverMessage: string): string {
-  if (operation === "nickname") {
-    if (/too long/i.test(serverMessage)) return `昵称最多 ${NICKNAME_MAX_CHARACTERS} 个字`;
-    if (/empty/i.test(serverMessage)) return "昵称不能为空";
-    if (/control characters|line breaks/i.test(serverMessage)) return "昵称不能包含换行或特殊控制字符";
-    if (/surrogate|broken emoji/i.test(serverMessage)) return "昵称中有无法识别的字符，请修改";
-    return "昵称不符合要求，请修改后重试";
-  }
+function firstIssueCode(error: unknown): string | undefined {
+  const issues = (error as { data?: { issues?: unknown } } | null | undefined)?.data?.issues;
+  if (!Array.isArray(issues)) return undefined;
+  const code = (issues[0] as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+const NICKNAME_ISSUE_MESSAGES: Record<string, string> = {
+  too_long: `昵称最多 ${NICKNAME_MAX_CHARACTERS} 个字`,
+  too_small: "昵称不能为空",
+  control_characters: "昵称不能包含换行或特殊控制字符",
+  broken_emoji: "昵称中有无法识别的字符，请修改",
+};
+
+export function invalidInputMessage(operation: ProfileOperation, issueCode: string | undefined): string {
+  if (operation === "nickname") return NICKNAME_ISSUE_MESSAGES[issueCode ?? ""] ?? "昵称不符合要求，请修改后重试";
   if (operation === "avatar") {
-    if (/temporary file/i.test(serverMessage)) return "头像需要先上传，请重新选择";
-    return "头像图片无效，请重新选择";
+    return issueCode === "temporary_path" ? "头像需要先上传，请重新选择" : "头像图片无效，请重新选择";
   }
   return "手机号信息无效，请重新点击";
 }

@@ -20,12 +20,18 @@ export const nicknameSchema = z
   .trim()
   .min(1, "nickname cannot be empty")
   // eslint-disable-next-line no-control-regex
-  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/u, "nickname cannot contain control characters or line breaks")
-  .refine(
-    (value) => graphemeLength(value) <= NICKNAME_MAX_GRAPHEMES,
-    `nickname is too long: at most ${NICKNAME_MAX_GRAPHEMES} characters`,
-  )
-  .refine((value) => !/\p{Cs}/u.test(value), "nickname contains a broken emoji (lone surrogate)");
+  .refine((value) => /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/u.test(value), {
+    message: "nickname cannot contain control characters or line breaks",
+    params: { rule: "control_characters" },
+  })
+  .refine((value) => graphemeLength(value) <= NICKNAME_MAX_GRAPHEMES, {
+    message: `nickname is too long: at most ${NICKNAME_MAX_GRAPHEMES} characters`,
+    params: { rule: "too_long" },
+  })
+  .refine((value) => !/\p{Cs}/u.test(value), {
+    message: "nickname contains a broken emoji (lone surrogate)",
+    params: { rule: "broken_emoji" },
+  });
 
 /**
  * The URL of an avatar the client already uploaded (POST /uploads/avatar answers one). The temporary
@@ -42,6 +48,7 @@ export function avatarUrlSchema(allowHttp: boolean) {
     .refine((value) => !/^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(value), {
       message:
         "avatarUrl is a temporary file path from chooseAvatar: upload the file first (POST /uploads/avatar) and send its URL",
+      params: { rule: "temporary_path" },
     })
     .pipe(
       z.url({

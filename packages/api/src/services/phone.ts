@@ -22,7 +22,7 @@ export const bindPhoneInput = z
       .trim()
       .min(1, "code is required")
       .max(128, "code is too long for a phone number code")
-      .regex(/^[\x21-\x7e]+$/, "code contains characters a phone number code never has")
+      .regex(/^[\x21-\x7e]*$/, "code contains characters a phone number code never has")
       .optional(),
     encryptedData: z
       .string({ error: "encryptedData must be a string" })
