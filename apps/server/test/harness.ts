@@ -1,13 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { afterAll } from "vitest";
 import { startServer, type RunningServer } from "../src/index.ts";
+
+/** One temp folder per test file (modules are isolated per file), removed after the file's tests. */
+const testFileRoot = mkdtempSync(path.join(tmpdir(), "mp-auth-server-test-"));
+afterAll(() => rmSync(testFileRoot, { recursive: true, force: true }));
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(testFileRoot, prefix));
+}
 
 /** A fresh SQLite file URL in its own temp folder. */
 export function tempDatabaseUrl(): string {
-  return `file:${path.join(mkdtempSync(path.join(tmpdir(), "mp-auth-server-")), "test.db")}`;
+  return `file:${path.join(tempDir("mp-auth-server-"), "test.db")}`;
 }
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString("base64");
@@ -44,7 +53,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       // Suites log in far more often than a person: limits have their own test.
       LOGIN_RATE_LIMIT_PER_IP: "10000",
       LOGIN_RATE_LIMIT_PER_OPENID: "10000",
-      UPLOAD_DIR: mkdtempSync(path.join(tmpdir(), "mp-auth-uploads-")),
+      UPLOAD_DIR: tempDir("mp-auth-uploads-"),
       ...env,
       DATABASE_URL: databaseUrl,
     },

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createDatabase, migrateDatabase, type Database } from "@mp-auth/db";
@@ -27,7 +27,8 @@ const silentLogger = { info() {}, warn() {}, error() {} };
 
 /** The API without HTTP: a real SQLite file, the real mock WeChat over HTTP, createCaller. */
 export async function startApiHarness(): Promise<ApiHarness> {
-  const url = `file:${path.join(mkdtempSync(path.join(tmpdir(), "mp-auth-api-")), "api.db")}`;
+  const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-api-"));
+  const url = `file:${path.join(dir, "api.db")}`;
   await migrateDatabase(url);
   const db = await createDatabase(url);
   const mock = await startMockWechat({});
@@ -54,6 +55,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
     close: async () => {
       await db.$disconnect();
       await mock.close();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,13 +1,17 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDatabase, isUniqueConstraintError, migrateDatabase, type Database } from "../src/index.ts";
 
 describe("database", () => {
-  const url = `file:${path.join(mkdtempSync(path.join(tmpdir(), "mp-auth-db-")), "test.db")}`;
+  const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-db-"));
+  const url = `file:${path.join(dir, "test.db")}`;
   let db: Database | undefined;
-  afterAll(async () => db?.$disconnect());
+  afterAll(async () => {
+    await db?.$disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it("migrates an empty SQLite file and is idempotent", async () => {
     await migrateDatabase(url);
