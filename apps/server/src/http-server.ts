@@ -80,8 +80,19 @@ export function createHttpServer({
 
     corsMiddleware(req, res, () => {
       if (pathname === "/healthz") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "ok" }));
+        // Healthy means able to serve logins: the database answers. WeChat is not probed (it has
+        // no free ping, and an outage there is reported per call as WX_* errors).
+        deps.db.$queryRawUnsafe("SELECT 1").then(
+          () => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ status: "ok" }));
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, "health check: database unavailable");
+            res.writeHead(503, { "content-type": "application/json" });
+            res.end(JSON.stringify({ status: "unavailable", reason: "DATABASE_UNAVAILABLE" }));
+          },
+        );
         return;
       }
       if (pathname === "/uploads/avatar") {
