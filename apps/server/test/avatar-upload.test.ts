@@ -1,6 +1,5 @@
-import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { call, loginAs, startTestServer, type TestServer } from "./harness.ts";
 
 /** A valid 1x1 PNG. */
 const PNG = Buffer.from(
@@ -12,8 +11,7 @@ let server: TestServer;
 let token: string;
 beforeAll(async () => {
   server = await startTestServer();
-  const { code } = await mintLoginCode(server.mockWechatUrl, {});
-  token = (await call<LoginResult>(server.url, "auth.login", { input: { code } })).data!.token;
+  ({ token } = await loginAs(server));
 });
 afterAll(async () => server?.close());
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll } from "vitest";
 import { startServer, type RunningServer } from "../src/index.ts";
 
@@ -126,4 +127,12 @@ export interface LoginResult {
   token: string;
   expiresAt: string;
   user: { id: string; nickname: string | null; avatarUrl: string | null };
+}
+
+/** Mints a wx.login code at the server's mock WeChat and logs in with it; throws if the login fails. */
+export async function loginAs(server: TestServer, openid?: string): Promise<LoginResult & { openid: string }> {
+  const minted = await mintLoginCode(server.mockWechatUrl, openid ? { openid } : {});
+  const result = await call<LoginResult>(server.url, "auth.login", { input: { code: minted.code } });
+  if (!result.data) throw new Error(`login failed: ${result.raw}`);
+  return { ...result.data, openid: minted.openid };
 }

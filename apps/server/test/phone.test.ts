@@ -1,7 +1,7 @@
 import { createDatabase } from "@mp-auth/db";
 import { encryptForUser, getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { call, loginAs, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,11 +23,7 @@ async function buttonData(
   return { encryptedData, iv };
 }
 
-async function login(openid?: string) {
-  const minted = await mintLoginCode(server.mockWechatUrl, openid ? { openid } : {});
-  const result = await call<LoginResult>(server.url, "auth.login", { input: { code: minted.code } });
-  return { ...result.data!, openid: minted.openid };
-}
+const login = (openid?: string) => loginAs(server, openid);
 
 type Profile = { id: string; phoneNumber: string | null };
 

@@ -1,13 +1,11 @@
-import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { call, loginAs, startTestServer, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 let token: string;
 beforeAll(async () => {
   server = await startTestServer();
-  const { code } = await mintLoginCode(server.mockWechatUrl, {});
-  token = (await call<LoginResult>(server.url, "auth.login", { input: { code } })).data!.token;
+  ({ token } = await loginAs(server));
 });
 afterAll(async () => server?.close());
 

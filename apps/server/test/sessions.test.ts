@@ -1,7 +1,7 @@
 import { createDatabase } from "@mp-auth/db";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { call, loginAs, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -9,12 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-async function login(openid?: string): Promise<LoginResult> {
-  const { code } = await mintLoginCode(server.mockWechatUrl, openid ? { openid } : {});
-  const result = await call<LoginResult>(server.url, "auth.login", { input: { code } });
-  if (!result.data) throw new Error(`login failed: ${result.raw}`);
-  return result.data;
-}
+const login = (openid?: string) => loginAs(server, openid);
 
 async function expectRefused(options: { token?: string; authorization?: string }, reason: string) {
   const result = await call(server.url, "user.me", { type: "query", ...options });

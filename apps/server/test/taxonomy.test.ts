@@ -4,7 +4,7 @@ import { ERROR_TAXONOMY, type ErrorReason } from "@mp-auth/api";
 import { createDatabase } from "@mp-auth/db";
 import { encryptForUser, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type CallResult, type LoginResult, type TestServer } from "./harness.ts";
+import { call, loginAs, startTestServer, type CallResult, type TestServer } from "./harness.ts";
 
 /**
  * Every row of the error taxonomy, triggered end to end over HTTP against the real mock WeChat:
@@ -20,11 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => Promise.all([server?.close(), limited?.close()]));
 
-async function login(target = server, openid?: string) {
-  const minted = await mintLoginCode(target.mockWechatUrl, openid ? { openid } : {});
-  const result = await call<LoginResult>(target.url, "auth.login", { input: { code: minted.code } });
-  return { ...result.data!, openid: minted.openid };
-}
+const login = () => loginAs(server);
 
 async function loginWithFault(fault: { errcode?: number; hang?: boolean }) {
   const { code } = await mintLoginCode(server.mockWechatUrl, {});

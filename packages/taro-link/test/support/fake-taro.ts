@@ -1,3 +1,4 @@
+import { MapStorage } from "./map-storage.ts";
 import type {
   RequestTaskLike,
   TaroCheckSessionOptions,
@@ -30,8 +31,7 @@ export interface FakeTaroOptions {
  * checkSession, and requests that behave like wx.request (success for every status, fail for
  * network errors, fail with "request:fail abort" after abort()).
  */
-export class FakeTaro implements TaroLike {
-  readonly storage = new Map<string, unknown>();
+export class FakeTaro extends MapStorage implements TaroLike {
   readonly requests: RecordedRequest[] = [];
   loginCalls = 0;
   checkSessionCalls = 0;
@@ -41,6 +41,7 @@ export class FakeTaro implements TaroLike {
   checkSession?: (options: TaroCheckSessionOptions) => unknown;
 
   constructor(private readonly fakeOptions: FakeTaroOptions = {}) {
+    super();
     if (!fakeOptions.withoutCheckSession) {
       this.checkSession = (options) => {
         this.checkSessionCalls++;
@@ -104,18 +105,5 @@ export class FakeTaro implements TaroLike {
     const result = this.nextLoginResult();
     setTimeout(() => (result instanceof Error ? options.fail({ errMsg: result.message }) : options.success(result)), 0);
     return undefined;
-  }
-
-  getStorageSync(key: string): unknown {
-    // wx answers "" for a missing key.
-    return this.storage.has(key) ? this.storage.get(key) : "";
-  }
-
-  setStorageSync(key: string, data: unknown): void {
-    this.storage.set(key, structuredClone(data));
-  }
-
-  removeStorageSync(key: string): void {
-    this.storage.delete(key);
   }
 }

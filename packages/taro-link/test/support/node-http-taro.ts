@@ -1,3 +1,4 @@
+import { MapStorage } from "./map-storage.ts";
 import http from "node:http";
 import type { RequestTaskLike, TaroLike, TaroLoginOptions, TaroRequestOptions } from "../../src/taro-like.ts";
 
@@ -8,11 +9,9 @@ import type { RequestTaskLike, TaroLike, TaroLoginOptions, TaroRequestOptions } 
  * share between "launches" of the app. There is no WeChat here: tests pass a codeSource that
  * mints codes at the mock WeChat.
  */
-export class NodeHttpTaro implements TaroLike {
+export class NodeHttpTaro extends MapStorage implements TaroLike {
   /** Every request sent, in order: `METHOD path?query`. */
   readonly sent: string[] = [];
-
-  constructor(readonly storage: Map<string, unknown> = new Map()) {}
 
   request(options: TaroRequestOptions): RequestTaskLike {
     const url = new URL(options.url);
@@ -60,17 +59,5 @@ export class NodeHttpTaro implements TaroLike {
   checkSession(options: { success: () => void }): unknown {
     setTimeout(() => options.success(), 0);
     return undefined;
-  }
-
-  getStorageSync(key: string): unknown {
-    return this.storage.has(key) ? this.storage.get(key) : "";
-  }
-
-  setStorageSync(key: string, data: unknown): void {
-    this.storage.set(key, structuredClone(data));
-  }
-
-  removeStorageSync(key: string): void {
-    this.storage.delete(key);
   }
 }
