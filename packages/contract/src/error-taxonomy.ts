@@ -184,8 +184,32 @@ export const ERROR_TAXONOMY = {
   DATABASE_UNAVAILABLE: {
     code: "SERVICE_UNAVAILABLE",
     action: "retry",
-    source: "/healthz: the database does not answer",
+    source: "the database does not answer, its file is gone or read-only (also /healthz)",
     message: "The database is unavailable.",
+  },
+  UPLOAD_RATE_LIMITED: {
+    code: "TOO_MANY_REQUESTS",
+    action: "retry",
+    source: "more avatar uploads by one user than UPLOAD_RATE_LIMIT_PER_USER per hour",
+    message: "Too many uploads: retry later.",
+  },
+  BATCH_TOO_LARGE: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "a tRPC batch of more calls than the server's limit",
+    message: "Too many calls in one batch.",
+  },
+  DATABASE_BUSY: {
+    code: "SERVICE_UNAVAILABLE",
+    action: "retry",
+    source: "the database's write lock was not obtained in time (another process holds it)",
+    message: "The database is busy: retry shortly.",
+  },
+  OVERLOADED: {
+    code: "SERVICE_UNAVAILABLE",
+    action: "retry",
+    source: "more requests in flight than the server serves at once (answered at once, with Retry-After)",
+    message: "The server is overloaded: retry shortly.",
   },
   INTERNAL: {
     code: "INTERNAL_SERVER_ERROR",
