@@ -1,10 +1,4 @@
-import {
-  isClientAction,
-  isErrorReason,
-  type ClientAction,
-  type ErrorCode,
-  type ErrorReason,
-} from "./error-taxonomy.ts";
+import { isClientAction, type ClientAction, type ErrorCode, type ErrorReason } from "./error-taxonomy.ts";
 import type { InputIssueCode } from "./input-rules.ts";
 
 /**
@@ -43,7 +37,11 @@ export interface ErrorEnvelope {
 
 /** What a client can rely on after reading an unknown error: each field only when well-formed. */
 export interface ReadErrorData {
-  reason?: ErrorReason;
+  /**
+   * As sent: a newer server may answer a reason this build does not know yet. Narrow it with
+   * `isErrorReason` (which pulls the whole table into a bundle; the Taro link does without).
+   */
+  reason?: string;
   action?: ClientAction;
   code?: string;
   httpStatus?: number;
@@ -53,14 +51,14 @@ export interface ReadErrorData {
 
 /**
  * Reads `error.data` (a TRPCClientError, a parsed envelope's `error`, or anything else) without
- * trusting it: unknown reasons and actions are dropped, never guessed.
+ * trusting it: malformed fields and unknown actions are dropped, never guessed.
  */
 export function readErrorData(error: unknown): ReadErrorData {
   const raw = error !== null && typeof error === "object" ? (error as { data?: unknown }).data : undefined;
   if (raw === null || typeof raw !== "object") return {};
   const data = raw as Record<string, unknown>;
   const read: ReadErrorData = {};
-  if (isErrorReason(data.reason)) read.reason = data.reason;
+  if (typeof data.reason === "string") read.reason = data.reason;
   if (isClientAction(data.action)) read.action = data.action;
   if (typeof data.code === "string") read.code = data.code;
   if (typeof data.httpStatus === "number") read.httpStatus = data.httpStatus;

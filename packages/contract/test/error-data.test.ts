@@ -11,7 +11,7 @@ describe("ERROR_TAXONOMY", () => {
 });
 
 describe("readErrorData", () => {
-  it("keeps well-formed fields and drops unknown reasons and actions", () => {
+  it("keeps well-formed fields and drops unknown actions", () => {
     expect(
       readErrorData({
         data: {
@@ -29,7 +29,9 @@ describe("readErrorData", () => {
       httpStatus: 503,
       retryAfterSeconds: 2,
     });
-    expect(readErrorData({ data: { reason: "MADE_UP", action: "dance" } })).toEqual({});
+    expect(readErrorData({ data: { reason: "FROM_A_NEWER_SERVER", action: "dance", httpStatus: "x" } })).toEqual({
+      reason: "FROM_A_NEWER_SERVER",
+    });
     expect(readErrorData({ data: { issues: [{ path: "nickname", code: "too_long", message: "x" }, 3] } })).toEqual({
       issues: [{ path: "nickname", code: "too_long", message: "x" }],
     });
