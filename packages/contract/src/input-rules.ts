@@ -53,7 +53,7 @@ const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}]/u;
 const FORMAT = /\p{Cf}/u;
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u;
 /** What may stand between an emoji and a joiner or tag: variation selectors and skin tones. */
-const EMOJI_MODIFIER = /[\uFE0E\uFE0F\u{1F3FB}-\u{1F3FF}]/u;
+const EMOJI_MODIFIER = /\uFE0E|\uFE0F|[\u{1F3FB}-\u{1F3FF}]/u;
 const TAG = /[\u{E0020}-\u{E007F}]/u;
 /**
  * What a reader cannot see: white space, joiners, marks and variation selectors, tags, and the
