@@ -102,7 +102,7 @@ export function databaseFilePath(url: string): string {
 const noWatch: FileHealthMonitor = { problem: () => undefined, check: async () => undefined, close: () => {} };
 
 /** Checks what SQLite would report late or obscurely: the folder, and write permission. */
-function assertUsableFile(file: string): void {
+export function assertUsableFile(file: string): void {
   const folder = path.dirname(file);
   try {
     mkdirSync(folder, { recursive: true });

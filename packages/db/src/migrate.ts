@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { databaseFilePath } from "./client.ts";
+import { assertUsableFile, databaseFilePath } from "./client.ts";
 import { DatabaseStartError, sqliteCodeOf } from "./errors.ts";
 
 const run = promisify(execFile);
@@ -37,6 +37,8 @@ export interface MigrationResult {
  */
 export async function migrateDatabase(url: string): Promise<MigrationResult> {
   const file = databaseFilePath(url);
+  // The CLI answers a missing folder with "External error id#0": say what is wrong first.
+  if (file !== ":memory:") assertUsableFile(file);
   const state = await readMigrationState(url, file);
   if (state.pending.length === 0 && !state.failed) return { applied: [], changedSinceApplied: state.changed };
   await runMigrateDeploy(url, file, state.pending);
