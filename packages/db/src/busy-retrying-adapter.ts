@@ -73,7 +73,7 @@ function wrapAdapter(
   };
 
   const failIfUnavailable = () => {
-    const problem = monitor.problem();
+    const problem = monitor.guard();
     if (problem) throw new DatabaseUnavailableError(file, problem);
   };
 
@@ -131,9 +131,11 @@ function wrapAdapter(
     executeRaw: (query: SqlQuery): Promise<number> => outsideTransaction(() => inner.executeRaw(query)),
     executeScript: (script: string) => outsideTransaction(() => inner.executeScript(script)),
     getConnectionInfo: inner.getConnectionInfo?.bind(inner),
-    dispose: () => {
+    dispose: async () => {
       monitor.close();
-      return inner.dispose();
+      // Closing checkpoints through the -shm mapping; after it shrank that is a SIGBUS. Leaving the
+      // handle open is the lesser harm: the process is about to be restarted anyway.
+      if (!monitor.mappingUnsafe()) await inner.dispose();
     },
     async startTransaction(isolationLevel): Promise<Transaction> {
       if (isolationLevel && isolationLevel !== "SERIALIZABLE") {

@@ -99,7 +99,13 @@ export function databaseFilePath(url: string): string {
   return file === ":memory:" ? file : path.resolve(file);
 }
 
-const noWatch: FileHealthMonitor = { problem: () => undefined, check: async () => undefined, close: () => {} };
+const noWatch: FileHealthMonitor = {
+  problem: () => undefined,
+  guard: () => undefined,
+  mappingUnsafe: () => false,
+  check: async () => undefined,
+  close: () => {},
+};
 
 /** Checks what SQLite would report late or obscurely: the folder, and write permission. */
 export function assertUsableFile(file: string): void {

@@ -11,6 +11,14 @@ import path from "node:path";
 export interface FileHealthMonitor {
   /** The last problem seen by a check, or undefined while the file is fine. Costs nothing. */
   readonly problem: () => string | undefined;
+  /**
+   * Before every statement (two `stat` calls, microseconds): the last problem, or the file gone or
+   * replaced, or the -shm file shrunk. SQLite maps -shm into memory; touching the mapping after the
+   * file was truncated kills the process with SIGBUS, so no statement may run once it shrank.
+   */
+  readonly guard: () => string | undefined;
+  /** True once -shm shrank: even closing the connection would touch the mapping. */
+  readonly mappingUnsafe: () => boolean;
   /** Checks now (a few stat/access calls) and remembers the answer. */
   readonly check: () => Promise<string | undefined>;
   readonly close: () => void;
@@ -20,18 +28,42 @@ export function watchDatabaseFile(file: string, intervalMs: number): FileHealthM
   const opened = statSync(file);
   let lastProblem: string | undefined = fileProblemSync(file, opened);
   let checking: Promise<string | undefined> | undefined;
+  let shmSize = sizeOf(`${file}-shm`) ?? 0;
+  let shmProblem: string | undefined;
+
+  const guard = (): string | undefined => {
+    if (shmProblem) return shmProblem;
+    const size = sizeOf(`${file}-shm`);
+    // Sticky: the mapping stays unsafe even if the file grows again.
+    if (size !== undefined && size < shmSize) shmProblem = shrunkShmProblem;
+    else if (size === undefined && shmSize > 0) shmProblem = deletedShmProblem;
+    else shmSize = Math.max(shmSize, size ?? 0);
+    if (shmProblem) return (lastProblem = shmProblem);
+    if (lastProblem) return lastProblem;
+    try {
+      const now = statSync(file);
+      if (now.ino !== opened.ino || now.dev !== opened.dev) return (lastProblem = replacedProblem);
+    } catch (error) {
+      return (lastProblem = statProblem(error));
+    }
+    return undefined;
+  };
 
   const check = (): Promise<string | undefined> => {
     // One check at a time: the periodic timer and health probes share it.
     checking ??= fileProblem(file, opened)
-      .then((problem) => (lastProblem = problem))
+      .then((problem) => {
+        lastProblem = problem;
+        return (lastProblem = guard());
+      })
       .finally(() => (checking = undefined));
     return checking;
   };
   // unref: the watch must never keep a finished process (a test, a script) alive.
   const timer = setInterval(() => void check(), intervalMs);
   timer.unref();
-  return { problem: () => lastProblem, check, close: () => clearInterval(timer) };
+  const mappingUnsafe = () => shmProblem === shrunkShmProblem;
+  return { problem: () => lastProblem, guard, mappingUnsafe, check, close: () => clearInterval(timer) };
 }
 
 type FileIdentity = { dev: number; ino: number };
@@ -65,6 +97,19 @@ function fileProblemSync(file: string, opened: FileIdentity): string | undefined
     }
   }
   return opened.ino === statSync(file).ino ? undefined : replacedProblem;
+}
+
+const shrunkShmProblem =
+  "its -shm file was truncated or deleted by another program; using it could crash the process (SIGBUS)";
+
+const deletedShmProblem = "its -shm file was deleted by another program while the server had it open";
+
+function sizeOf(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
+  }
 }
 
 const replacedProblem = "its file was replaced by another file while the server had it open";

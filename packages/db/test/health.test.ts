@@ -1,4 +1,4 @@
-import { chmodSync, renameSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { chmodSync, renameSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -72,6 +72,19 @@ describe("database health", () => {
       (value) => value !== undefined,
     );
     expect(error).toBeInstanceOf(DatabaseUnavailableError);
+  });
+
+  // Reproduced before: truncating -shm under an open connection, then any statement, ended the
+  // process with SIGBUS (exit 135); mmap_size is 0 already, the mapping is WAL's shared memory.
+  it("refuses statements instead of crashing (SIGBUS) when -shm was truncated", async () => {
+    const { db, file } = await migrated();
+    await db.user.create({ data: { appid: "wx", openid: "before" } });
+    truncateSync(`${file}-shm`, 0);
+    const error = await db.user.count().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toContain("-shm");
+    const health = await checkDatabaseHealth(db);
+    expect(!health.ok && health.problem).toContain("-shm");
   });
 
   it("reports a file replaced by another one", async () => {
