@@ -72,7 +72,7 @@ async function readLocalMigrations(): Promise<LocalMigration[]> {
 /**
  * The checksum Prisma stores in `_prisma_migrations.checksum`: the SHA-256 of migration.sql, in hex
  * (verified against rows written by `migrate deploy`). A file checked out with CRLF line ends counts
- * as unchanged too, as in Prisma's own comparison.
+ * as unchanged too (a Windows clone).
  */
 export function migrationChecksums(sql: string): string[] {
   const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
