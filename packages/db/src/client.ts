@@ -1,16 +1,142 @@
+import { constants, accessSync, existsSync, mkdirSync } from "node:fs";
+import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { busyRetryingAdapterFactory, type ConnectedDatabase } from "./busy-retrying-adapter.ts";
+import { DatabaseStartError, DatabaseUnavailableError, sqliteCodeOf } from "./errors.ts";
+import { watchDatabaseFile, type FileHealthMonitor } from "./file-health.ts";
 import { PrismaClient } from "./generated/prisma/client.ts";
 
 export type Database = PrismaClient;
 
+export interface DatabaseOptions {
+  /**
+   * How long a write waits, in total, for a write lock another process holds, before it fails with
+   * DatabaseBusyError (reason DATABASE_BUSY). The wait is on timers: other requests go on meanwhile.
+   * Default 3000 ms. Proposed env: DATABASE_BUSY_TIMEOUT_MS.
+   */
+  busyTimeoutMs?: number;
+  /**
+   * How often the file is checked (deleted, replaced, read-only) between health probes; a problem
+   * found makes every query fail fast with DatabaseUnavailableError. Default 1000 ms. Proposed env:
+   * DATABASE_FILE_CHECK_INTERVAL_MS.
+   */
+  fileCheckIntervalMs?: number;
+}
+
+export const defaultBusyTimeoutMs = 3000;
+export const defaultFileCheckIntervalMs = 1000;
+
+/** What the health probe and the server need beyond the Prisma client, per client. */
+const connections = new WeakMap<Database, { file: string; current: () => ConnectedDatabase | undefined }>();
+
 /**
  * A Prisma client on the embedded SQLite driver adapter. `url` is a `file:` URL; the file is created
- * on first use. WAL mode lets readers (session checks) run while a login writes.
+ * on first use (its folder too). WAL mode lets readers (session checks) run while a login writes,
+ * and lets other processes (a second server, a backup, the sqlite3 shell) open the file meanwhile.
+ *
+ * Throws DatabaseStartError (one line: the file and the problem) when the file cannot be used:
+ * a folder that cannot be created, no permission, read-only, not a database.
  */
-export async function createDatabase(url: string): Promise<Database> {
-  const adapter = new PrismaBetterSQLite3({ url, timeout: 10_000 });
-  const db = new PrismaClient({ adapter });
-  await db.$executeRawUnsafe("PRAGMA journal_mode = WAL");
-  await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+export async function createDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  const file = databaseFilePath(url);
+  const busyTimeoutMs = options.busyTimeoutMs ?? defaultBusyTimeoutMs;
+  const fileCheckIntervalMs = options.fileCheckIntervalMs ?? defaultFileCheckIntervalMs;
+  if (file !== ":memory:") assertUsableFile(file);
+
+  // timeout 0: better-sqlite3 would otherwise spin inside SQLite's busy handler and block the event
+  // loop; the factory retries busy statements on timers instead.
+  const factory = busyRetryingAdapterFactory(new PrismaBetterSQLite3({ url, timeout: 0 }), {
+    file,
+    busyTimeoutMs,
+    watchFile: () => (file === ":memory:" ? noWatch : watchDatabaseFile(file, fileCheckIntervalMs)),
+  });
+  const db = new PrismaClient({ adapter: factory });
+  connections.set(db, { file, current: factory.current });
+  try {
+    await db.$executeRawUnsafe("PRAGMA journal_mode = WAL");
+    await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    // Reads the schema: a file that is not a database fails here, not at the first login.
+    await db.$queryRawUnsafe("SELECT count(*) FROM sqlite_master");
+  } catch (error) {
+    await db.$disconnect().catch(() => {});
+    throw new DatabaseStartError(file, describeOpenError(error), { cause: error });
+  }
   return db;
+}
+
+export type DatabaseHealth = { ok: true } | { ok: false; reason: "DATABASE_UNAVAILABLE"; problem: string };
+
+/**
+ * Answers within milliseconds (at most `timeoutMs`) whether the database can serve: its file is the
+ * one opened, still there and writable (file, folder, -wal, -shm), and a `SELECT 1` answers.
+ * For /healthz. `problem` is one secret-free sentence.
+ */
+export async function checkDatabaseHealth(db: Database, timeoutMs = 1000): Promise<DatabaseHealth> {
+  const connection = connections.get(db);
+  if (!connection) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem: "not created by createDatabase" };
+  const current = connection.current();
+  if (!current) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem: "it is not connected" };
+  const problem = await current.monitor.check();
+  if (problem) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem };
+  let timer: NodeJS.Timeout | undefined;
+  const answered = current.adapter.queryRaw({ sql: "SELECT 1", args: [], argTypes: [] }).then(
+    () => undefined,
+    (error: unknown) =>
+      error instanceof DatabaseUnavailableError
+        ? error.problem
+        : `it does not answer (${sqliteCodeOf(error) ?? "error"})`,
+  );
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`it does not answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  const failure = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
+  return failure ? { ok: false, reason: "DATABASE_UNAVAILABLE", problem: failure } : { ok: true };
+}
+
+/** The file path inside a `file:` URL, as the better-sqlite3 adapter reads it. */
+export function databaseFilePath(url: string): string {
+  const file = url.replace(/^file:/, "").replace(/\?.*$/, "");
+  return file === ":memory:" ? file : path.resolve(file);
+}
+
+const noWatch: FileHealthMonitor = {
+  problem: () => undefined,
+  guard: () => undefined,
+  mappingUnsafe: () => false,
+  check: async () => undefined,
+  close: () => {},
+};
+
+/** Checks what SQLite would report late or obscurely: the folder, and write permission. */
+export function assertUsableFile(file: string): void {
+  const folder = path.dirname(file);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw new DatabaseStartError(file, `its folder does not exist and cannot be created (${codeOf(error)})`);
+  }
+  const target = existsSync(file) ? file : folder;
+  try {
+    accessSync(target, constants.R_OK | constants.W_OK);
+  } catch (error) {
+    const what = target === file ? "the file" : "its folder";
+    throw new DatabaseStartError(file, `${what} is not readable and writable by this process (${codeOf(error)})`);
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : "unknown error";
+}
+
+function describeOpenError(error: unknown): string {
+  const code = sqliteCodeOf(error);
+  if (error instanceof DatabaseUnavailableError) return error.problem;
+  if (code === "SQLITE_NOTADB") return "the file is not a SQLite database (SQLITE_NOTADB)";
+  if (code?.startsWith("SQLITE_READONLY")) return `the file is read-only (${code})`;
+  if (code?.startsWith("SQLITE_CANTOPEN")) return `the file cannot be opened (${code})`;
+  if (code?.startsWith("SQLITE_BUSY")) return `another process holds it locked (${code})`;
+  if (code) return `SQLite failed with ${code}`;
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  return message ?? "unknown error";
 }

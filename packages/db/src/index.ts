@@ -1,5 +1,21 @@
-export { createDatabase, type Database } from "./client.ts";
-export { migrateDatabase } from "./migrate.ts";
+export {
+  checkDatabaseHealth,
+  createDatabase,
+  databaseFilePath,
+  defaultBusyTimeoutMs,
+  defaultFileCheckIntervalMs,
+  type Database,
+  type DatabaseHealth,
+  type DatabaseOptions,
+} from "./client.ts";
+export { migrateDatabase, migrationChecksums, migrationsDir, type MigrationResult } from "./migrate.ts";
 export { dataDir, defaultDatabaseUrl, repoRoot } from "./database-url.ts";
-export { isUniqueConstraintError } from "./errors.ts";
+export {
+  DatabaseBusyError,
+  DatabaseStartError,
+  DatabaseUnavailableError,
+  databaseErrorReason,
+  isUniqueConstraintError,
+  type DatabaseErrorReason,
+} from "./errors.ts";
 export type { Session, User } from "./generated/prisma/client.ts";

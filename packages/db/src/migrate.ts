@@ -1,18 +1,126 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { assertUsableFile, databaseFilePath } from "./client.ts";
+import { DatabaseStartError, sqliteCodeOf } from "./errors.ts";
 
 const run = promisify(execFile);
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** prisma/migrations of the repository, as packages/db/prisma.config.ts names it. */
+export const migrationsDir = path.resolve(packageDir, "../../prisma/migrations");
+
+export interface MigrationResult {
+  /** Migrations `prisma migrate deploy` applied now; empty when nothing was pending (no CLI run). */
+  applied: string[];
+  /**
+   * Applied migrations whose migration.sql changed since (checksum differs). `migrate deploy` does
+   * not refuse them either; worth a warning, since the database may differ from the schema.
+   */
+  changedSinceApplied: string[];
+}
 
 /**
- * Applies every pending migration in prisma/migrations with Prisma's own `migrate deploy`, so the
- * server can start on an empty database with nothing run by hand. Idempotent: a migrated database
- * costs one quick CLI round.
+ * Brings the database up to prisma/migrations. Checks in-process first (milliseconds): the
+ * `_prisma_migrations` table against the migration folders. Only when one is pending (or failed)
+ * does it run Prisma's own `prisma migrate deploy`, which takes an exclusive lock on the file and so
+ * cannot run while any other process has it open; the check itself takes no lock, so a start beside
+ * another reader or writer works whenever nothing is pending.
+ *
+ * Throws DatabaseStartError (one line) when the CLI fails.
  */
-export async function migrateDatabase(url: string): Promise<void> {
+export async function migrateDatabase(url: string): Promise<MigrationResult> {
+  const file = databaseFilePath(url);
+  // The CLI answers a missing folder with "External error id#0": say what is wrong first.
+  if (file !== ":memory:") assertUsableFile(file);
+  const state = await readMigrationState(url, file);
+  if (state.pending.length === 0 && !state.failed) return { applied: [], changedSinceApplied: state.changed };
+  await runMigrateDeploy(url, file, state.pending);
+  return { applied: state.pending, changedSinceApplied: state.changed };
+}
+
+interface MigrationState {
+  pending: string[];
+  changed: string[];
+  failed: boolean;
+}
+
+interface LocalMigration {
+  name: string;
+  sql: string;
+}
+
+async function readLocalMigrations(): Promise<LocalMigration[]> {
+  const entries = await readdir(migrationsDir, { withFileTypes: true });
+  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  // Prisma applies folders in lexicographic order of their names (timestamp prefixes).
+  folders.sort();
+  const migrations: LocalMigration[] = [];
+  for (const name of folders) {
+    const sqlFile = path.join(migrationsDir, name, "migration.sql");
+    if (existsSync(sqlFile)) migrations.push({ name, sql: await readFile(sqlFile, "utf8") });
+  }
+  return migrations;
+}
+
+/**
+ * The checksum Prisma stores in `_prisma_migrations.checksum`: the SHA-256 of migration.sql, in hex
+ * (verified against rows written by `migrate deploy`). A file checked out with CRLF line ends counts
+ * as unchanged too (a Windows clone).
+ */
+export function migrationChecksums(sql: string): string[] {
+  const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+  const lf = sql.replace(/\r\n/g, "\n");
+  return lf === sql ? [sha(sql)] : [sha(sql), sha(lf)];
+}
+
+type AppliedRow = { name: string; checksum: string; finished: boolean; rolledBack: boolean };
+
+async function readMigrationState(url: string, file: string): Promise<MigrationState> {
+  const local = await readLocalMigrations();
+  const everything = { pending: local.map((m) => m.name), changed: [], failed: false };
+  // A missing file: the CLI creates it. Opening it here would create an empty one first.
+  if (file !== ":memory:" && !existsSync(file)) return everything;
+
+  let rows: AppliedRow[] | undefined;
+  // Through Prisma's own driver adapter, read-only queries only: no lock that could stop another
+  // process, and a busy timeout of 0 (WAL readers are never blocked by writers).
+  const adapter = await new PrismaBetterSQLite3({ url, timeout: 0 }).connect().catch((error: unknown) => {
+    throw new DatabaseStartError(file, `it cannot be opened (${sqliteCodeOf(error) ?? firstLine(error)})`);
+  });
+  try {
+    rows = await whileBusy(() => readAppliedRows(adapter));
+    if (rows === undefined) return everything;
+  } catch (error) {
+    if (sqliteCodeOf(error) === "SQLITE_NOTADB") {
+      throw new DatabaseStartError(file, "the file is not a SQLite database (SQLITE_NOTADB)");
+    }
+    throw new DatabaseStartError(file, `its migrations cannot be read (${sqliteCodeOf(error) ?? firstLine(error)})`);
+  } finally {
+    await adapter.dispose();
+  }
+
+  const done = rows.filter((row) => row.finished && !row.rolledBack);
+  const pending: string[] = [];
+  const changed: string[] = [];
+  for (const migration of local) {
+    const applied = done.find((row) => row.name === migration.name);
+    if (!applied) pending.push(migration.name);
+    else if (!migrationChecksums(migration.sql).includes(applied.checksum)) changed.push(migration.name);
+  }
+  // A started, unfinished, not rolled back migration: `migrate deploy` refuses to go on (P3009) and
+  // says how to resolve it; let it say so.
+  const failed = rows.some((row) => !row.finished && !row.rolledBack);
+  return { pending, changed, failed };
+}
+
+async function runMigrateDeploy(url: string, file: string, pending: string[]): Promise<void> {
   const require = createRequire(path.join(packageDir, "package.json"));
   const prismaCli = path.join(path.dirname(require.resolve("prisma/package.json")), "build/index.js");
   try {
@@ -22,8 +130,68 @@ export async function migrateDatabase(url: string): Promise<void> {
       timeout: 120_000,
     });
   } catch (error) {
-    const output = error as { stdout?: string; stderr?: string };
-    // The CLI's output names the database file and the failing migration, never a secret.
-    throw new Error(`Database migration failed:\n${output.stderr || output.stdout || String(error)}`);
+    const { stdout = "", stderr = "" } = error as { stdout?: string; stderr?: string };
+    const output = `${stderr}\n${stdout}`;
+    const names = pending.join(", ") || "none";
+    if (/SocketTimeout|SQLITE_BUSY|database is locked/.test(output)) {
+      // The schema engine sets `PRAGMA locking_mode=EXCLUSIVE`: any other open connection blocks it.
+      throw new DatabaseStartError(
+        file,
+        `migrations are pending (${names}) and Prisma's migrate needs the file to itself, but another process has it open; stop that process and start again`,
+      );
+    }
+    const reason = output.match(/^Error: .*$|^P\d{4}.*$|^Error.*$/m)?.[0] ?? firstLine(error);
+    throw new DatabaseStartError(file, `prisma migrate deploy failed for pending migrations (${names}): ${reason}`, {
+      cause: Object.assign(new Error(output.trim()), { name: "PrismaMigrateOutput" }),
+    });
   }
+}
+
+type Adapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+
+/** The rows of `_prisma_migrations`, or undefined when the table does not exist yet. */
+async function readAppliedRows(adapter: Adapter): Promise<AppliedRow[] | undefined> {
+  const tables = await adapter.queryRaw({
+    sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'",
+    args: [],
+    argTypes: [],
+  });
+  if (tables.rows.length === 0) return undefined;
+  const result = await adapter.queryRaw({
+    sql: "SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL FROM _prisma_migrations",
+    args: [],
+    argTypes: [],
+  });
+  return result.rows.map(([name, checksum, finished, rolledBack]) => ({
+    name: String(name),
+    checksum: String(checksum),
+    finished: Number(finished) === 1,
+    rolledBack: Number(rolledBack) === 1,
+  }));
+}
+
+/**
+ * Reads are blocked only by a writer of a file in rollback-journal mode (a database `migrate deploy`
+ * just created, before the server switched it to WAL): wait on timers, a few seconds at most.
+ */
+async function whileBusy<T>(read: () => Promise<T>, budgetMs = 5000): Promise<T> {
+  const started = performance.now();
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!sqliteCodeOf(error)?.startsWith("SQLITE_BUSY") || performance.now() - started > budgetMs) throw error;
+      await sleep(20);
+    }
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    text
+      .split("\n")
+      .find((line) => line.trim())
+      ?.trim() ?? "unknown error"
+  );
 }

@@ -1,0 +1,178 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
+import { DatabaseBusyError, DatabaseUnavailableError, databaseErrorReason } from "./errors.ts";
+import type { FileHealthMonitor } from "./file-health.ts";
+
+type SqlDriverAdapter = Awaited<ReturnType<SqlDriverAdapterFactory["connect"]>>;
+type SqlQuery = Parameters<SqlDriverAdapter["queryRaw"]>[0];
+type SqlResultSet = Awaited<ReturnType<SqlDriverAdapter["queryRaw"]>>;
+type Transaction = Awaited<ReturnType<SqlDriverAdapter["startTransaction"]>>;
+
+export interface BusyRetryOptions {
+  /** The database file, for error messages. */
+  file: string;
+  /** How long a write waits, in total, for another process's write lock before DatabaseBusyError. */
+  busyTimeoutMs: number;
+  /** Starts watching the file once the driver opened it; queries fail fast once it is gone or read-only. */
+  watchFile: () => FileHealthMonitor;
+}
+
+export interface ConnectedDatabase {
+  readonly adapter: SqlDriverAdapter;
+  readonly monitor: FileHealthMonitor;
+}
+
+/**
+ * Wraps Prisma's better-sqlite3 adapter factory so that waiting for SQLite's write lock never blocks
+ * the event loop. better-sqlite3 is synchronous: its own busy timeout spins inside the call and
+ * freezes every request. The driver therefore runs with a busy timeout of 0 and this wrapper retries
+ * a SQLITE_BUSY statement on timers (short backoff) until `busyTimeoutMs`, then throws
+ * DatabaseBusyError.
+ *
+ * Retrying is only safe where a busy statement had no effect: a statement outside a transaction
+ * (autocommit) and `BEGIN IMMEDIATE`. So transactions begin with BEGIN IMMEDIATE: they take the
+ * write lock first (retried here), and nothing inside can then be busy. A deferred BEGIN would take
+ * the lock at its first write, after reads, and a busy there could not be retried.
+ *
+ * One connection serves the whole process, so statements outside a transaction wait while one is
+ * open on it; otherwise they would run inside that transaction and vanish with its rollback.
+ */
+export function busyRetryingAdapterFactory(
+  inner: SqlDriverAdapterFactory,
+  options: BusyRetryOptions,
+): SqlDriverAdapterFactory & { readonly current: () => ConnectedDatabase | undefined } {
+  let current: ConnectedDatabase | undefined;
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    current: () => current,
+    async connect() {
+      const driver = await inner.connect();
+      const monitor = options.watchFile();
+      const adapter = wrapAdapter(driver, options.file, options.busyTimeoutMs, monitor);
+      current = { adapter, monitor };
+      return adapter;
+    },
+  };
+}
+
+function wrapAdapter(
+  inner: SqlDriverAdapter,
+  file: string,
+  busyTimeoutMs: number,
+  monitor: FileHealthMonitor,
+): SqlDriverAdapter {
+  // A FIFO lock: a chain of promises, each holder releasing the next.
+  let tail: Promise<void> = Promise.resolve();
+  const acquire = async (): Promise<() => void> => {
+    let release!: () => void;
+    const previous = tail;
+    tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    return release;
+  };
+
+  const failIfUnavailable = () => {
+    const problem = monitor.guard();
+    if (problem) throw new DatabaseUnavailableError(file, problem);
+  };
+
+  /** Runs `attempt` until it is not busy; waits on timers, never inside the driver. */
+  const retryWhileBusy = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    for (let delayMs = 2; ; delayMs = Math.min(delayMs * 2, 50)) {
+      failIfUnavailable();
+      try {
+        return await attempt();
+      } catch (error) {
+        const reason = databaseErrorReason(error);
+        if (reason === "DATABASE_UNAVAILABLE") {
+          // SQLite noticed first (read-only, I/O error): name the cause if the file watch finds it.
+          const problem = await monitor.check();
+          if (problem) throw new DatabaseUnavailableError(file, problem);
+          throw error;
+        }
+        if (reason !== "DATABASE_BUSY") throw error;
+        const waited = performance.now() - started;
+        if (waited >= busyTimeoutMs) throw new DatabaseBusyError(file, Math.round(waited));
+        await sleep(Math.min(delayMs, Math.max(1, busyTimeoutMs - waited)));
+      }
+    }
+  };
+
+  const outsideTransaction = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    return retryWhileBusy(async () => {
+      const release = await acquire();
+      try {
+        return await attempt();
+      } finally {
+        release();
+      }
+    });
+  };
+
+  const insideTransaction = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    failIfUnavailable();
+    try {
+      return await attempt();
+    } catch (error) {
+      if (databaseErrorReason(error) === "DATABASE_UNAVAILABLE") {
+        const problem = await monitor.check();
+        if (problem) throw new DatabaseUnavailableError(file, problem);
+      }
+      throw error;
+    }
+  };
+
+  return {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    queryRaw: (query: SqlQuery): Promise<SqlResultSet> => outsideTransaction(() => inner.queryRaw(query)),
+    executeRaw: (query: SqlQuery): Promise<number> => outsideTransaction(() => inner.executeRaw(query)),
+    executeScript: (script: string) => outsideTransaction(() => inner.executeScript(script)),
+    getConnectionInfo: inner.getConnectionInfo?.bind(inner),
+    dispose: async () => {
+      monitor.close();
+      // Closing checkpoints through the -shm mapping; after it shrank that is a SIGBUS. Leaving the
+      // handle open is the lesser harm: the process is about to be restarted anyway.
+      if (!monitor.mappingUnsafe()) await inner.dispose();
+    },
+    async startTransaction(isolationLevel): Promise<Transaction> {
+      if (isolationLevel && isolationLevel !== "SERIALIZABLE") {
+        // SQLite transactions are serializable; the inner adapter refuses other levels the same way.
+        return inner.startTransaction(isolationLevel);
+      }
+      // The connection is released between attempts, so reads go on while the write lock is awaited.
+      const release = await retryWhileBusy(async () => {
+        const releaseConnection = await acquire();
+        try {
+          await inner.executeRaw({ sql: "BEGIN IMMEDIATE", args: [], argTypes: [] });
+          return releaseConnection;
+        } catch (error) {
+          releaseConnection();
+          throw error;
+        }
+      });
+      let open = true;
+      const end = async (statement: "COMMIT" | "ROLLBACK") => {
+        if (!open) return;
+        open = false;
+        try {
+          await inner.executeRaw({ sql: statement, args: [], argTypes: [] });
+        } finally {
+          release();
+        }
+      };
+      return {
+        provider: inner.provider,
+        adapterName: inner.adapterName,
+        // Prisma sends no COMMIT/ROLLBACK itself with a phantom query: commit() and rollback() do.
+        options: { usePhantomQuery: true },
+        queryRaw: (query: SqlQuery) => insideTransaction(() => inner.queryRaw(query)),
+        executeRaw: (query: SqlQuery) => insideTransaction(() => inner.executeRaw(query)),
+        commit: () => end("COMMIT"),
+        rollback: () => end("ROLLBACK"),
+      };
+    },
+  };
+}
