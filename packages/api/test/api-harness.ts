@@ -2,14 +2,22 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
-import { createApiDependencies, createCaller, createContextInner, type WiredApi } from "../src/index.ts";
+import { mintLoginCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { TRPCError } from "@trpc/server";
+import {
+  createApiDependencies,
+  createCaller,
+  createContextInner,
+  formatError,
+  type FormattedError,
+  type WiredApi,
+} from "../src/index.ts";
 
 export interface ApiHarness {
   deps: WiredApi;
   db: WiredApi["db"];
   mock: MockWechat;
-  /** A caller with the given bearer token (or none), as from the given origin. */
+  /** A caller with the given bearer token (or none). */
   caller(token?: string): ReturnType<typeof createCaller>;
   close(): Promise<void>;
 }
@@ -20,7 +28,9 @@ const silentLogger = { info() {}, warn() {}, error() {} };
  * The API without HTTP, wired exactly as the server wires it (createApiDependencies): a real SQLite
  * file, the real mock WeChat over HTTP, avatars on disk; calls through createCaller.
  */
-export async function startApiHarness(settings: { loginRateLimitPerIp?: number } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  settings: { loginRateLimitPerIp?: number; loginRateLimitPerOpenid?: number } = {},
+): Promise<ApiHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-api-"));
   const mock = await startMockWechat({});
   const deps = await createApiDependencies({
@@ -28,7 +38,10 @@ export async function startApiHarness(settings: { loginRateLimitPerIp?: number }
     wechat: { appid: mock.appid, secret: mock.secret, baseUrl: mock.url, timeoutMs: 1500 },
     atRestKey: randomBytes(32),
     sessionTtlSeconds: 3600,
-    loginRateLimits: { perIpPerMinute: settings.loginRateLimitPerIp ?? 10_000, perOpenidPerMinute: 10_000 },
+    loginRateLimits: {
+      perIpPerMinute: settings.loginRateLimitPerIp ?? 10_000,
+      perOpenidPerMinute: settings.loginRateLimitPerOpenid ?? 10_000,
+    },
     allowHttpAvatarUrls: false,
     avatarDir: path.join(dir, "avatars"),
     publicUrl: "https://api.example.com",
@@ -48,4 +61,30 @@ export async function startApiHarness(settings: { loginRateLimitPerIp?: number }
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface Attempt<T> {
+  /** 200, or the HTTP status the error would travel with. */
+  status: number;
+  data?: T;
+  /** The error exactly as the wire carries it (the tRPC error formatter's output). */
+  error?: FormattedError;
+}
+
+/** Runs a call and reports it the way an HTTP client would see it, without HTTP. */
+export async function attempt<T>(call: Promise<T>): Promise<Attempt<T>> {
+  try {
+    return { status: 200, data: await call };
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    const formatted = formatError(error);
+    return { status: formatted.data.httpStatus, error: formatted };
+  }
+}
+
+/** Mints a wx.login code at the mock WeChat and logs in with it. */
+export async function loginAs(api: ApiHarness, openid?: string) {
+  const minted = await mintLoginCode(api.mock.url, openid ? { openid } : {});
+  const result = await api.caller().auth.login({ code: minted.code });
+  return { ...result, openid: minted.openid };
 }
