@@ -7,7 +7,7 @@ import {
   errorEnvelope,
   type ApiDependencies,
 } from "@mp-auth/api";
-import { AVATAR_MAX_BYTES } from "@mp-auth/contract";
+import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
@@ -25,7 +25,7 @@ const TRPC_PREFIX = "/trpc/";
 /** Large enough for any JSON procedure input (avatars travel apart, below). */
 const JSON_BODY_MAX_BYTES = 64 * 1024;
 /** The one procedure whose input is a file: its own handler, with room for the file and multipart framing. */
-const UPLOAD_PATH = `${TRPC_PREFIX}user.uploadAvatar`;
+const UPLOAD_PATH = `${TRPC_PREFIX}${AVATAR_UPLOAD_PROCEDURE}`;
 const UPLOAD_BODY_MAX_BYTES = AVATAR_MAX_BYTES + 64 * 1024;
 
 /** The path avatar uploads had before they became a tRPC mutation: answered with a pointer. */

@@ -1,7 +1,7 @@
 import { createDatabase, migrateDatabase } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
 import type { ApiDependencies, ApiLogger } from "./context.ts";
-import { createLocalAvatarStore } from "./services/avatars.ts";
+import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
@@ -16,8 +16,10 @@ export interface ApiConfig {
   sessionTtlSeconds: number;
   loginRateLimits: { perIpPerMinute: number; perOpenidPerMinute: number };
   allowHttpAvatarUrls: boolean;
-  /** Folder of uploaded avatar files (created on demand). */
+  /** Folder of uploaded avatar files (created on demand), for the local store. */
   avatarDir: string;
+  /** Another store (shared storage for several instances) instead of the local folder. */
+  avatarStore?: AvatarStore;
   publicUrl?: string | undefined;
   logger: ApiLogger;
   now?: () => Date;
@@ -54,7 +56,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     loginRateLimiters: createMemoryLoginRateLimiters(config.loginRateLimits),
     codeExchangeCache: createMemoryCodeExchangeCache(),
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
-    avatarStore: createLocalAvatarStore(config.avatarDir),
+    avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),
     publicUrl: config.publicUrl,
     ...(config.now ? { now: config.now } : {}),
     close: () => db.$disconnect(),
