@@ -5,6 +5,7 @@ import {
   AVATAR_PATH_PREFIX,
   createContextInner,
   errorEnvelope,
+  formatError,
   type ApiDependencies,
 } from "@mp-auth/api";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
@@ -60,8 +61,9 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
       maxBodySize,
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
       onError: ({ error, path }) => {
-        // Expected refusals are the client's business; only server faults are logged with their cause.
-        if (error.code === "INTERNAL_SERVER_ERROR") {
+        // Expected refusals are the client's business; only server faults (INTERNAL, and our own
+        // 500s such as WX_MISCONFIGURED) are logged, with their cause.
+        if (error.code === "INTERNAL_SERVER_ERROR" || formatError(error).data.reason === "INTERNAL") {
           logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
         }
       },

@@ -1,2 +1,2 @@
-export { ConfigError, parseServerEnv, type ServerEnv } from "./env.ts";
+export { ConfigError } from "./env.ts";
 export { closeOnSignals, startServer, type RunningServer, type StartServerOptions } from "./lifecycle.ts";

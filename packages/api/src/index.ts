@@ -1,16 +1,9 @@
 export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./root.ts";
-export {
-  createContextInner,
-  type ApiDependencies,
-  type ApiLogger,
-  type Context,
-  type RequestInfo,
-  type WechatApi,
-} from "./context.ts";
-export { createApiDependencies, type ApiConfig, type WiredApi } from "./dependencies.ts";
+export { createContextInner, type ApiDependencies } from "./context.ts";
+export { createApiDependencies, type WiredApi } from "./dependencies.ts";
 export { ApiError } from "./errors.ts";
 export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
-export { AVATAR_PATH_PREFIX, storedAvatarType, type AvatarStore, type StoredAvatar } from "./services/avatars.ts";
+export { AVATAR_PATH_PREFIX, storedAvatarType, type AvatarStore } from "./services/avatars.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
 // Kept for clients written against the api's names; the contract is where they live.
 export type { ClientAction } from "@mp-auth/contract";
