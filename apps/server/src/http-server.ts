@@ -1,9 +1,18 @@
 import http from "node:http";
-import { appRouter, createContextInner, type ApiDependencies } from "@mp-auth/api";
+import {
+  appRouter,
+  ApiError,
+  AVATAR_PATH_PREFIX,
+  createContextInner,
+  errorEnvelope,
+  formatError,
+  type ApiDependencies,
+} from "@mp-auth/api";
+import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
-import { AVATAR_PATH_PREFIX, createAvatarUploads } from "./avatar-uploads.ts";
+import { serveAvatar } from "./avatar-files.ts";
 
 export interface HttpServerOptions {
   deps: ApiDependencies;
@@ -11,53 +20,62 @@ export interface HttpServerOptions {
   /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
   corsOrigins: true | string[];
   trustProxy: boolean;
-  uploadDir: string;
-  publicUrl: string | undefined;
 }
 
-/** Large enough for any procedure input here (avatars are URLs, not files). */
-const MAX_BODY_BYTES = 64 * 1024;
+const TRPC_PREFIX = "/trpc/";
+/** Large enough for any JSON procedure input (avatars travel apart, below). */
+const JSON_BODY_MAX_BYTES = 64 * 1024;
+/** The one procedure whose input is a file: its own handler, with room for the file and multipart framing. */
+const UPLOAD_PATH = `${TRPC_PREFIX}${AVATAR_UPLOAD_PROCEDURE}`;
+const UPLOAD_BODY_MAX_BYTES = AVATAR_MAX_BYTES + 64 * 1024;
 
-/** GET /healthz, tRPC under /trpc, CORS for the H5 build, one log line per request. */
-export function createHttpServer({
-  deps,
-  logger,
-  corsOrigins,
-  trustProxy,
-  uploadDir,
-  publicUrl,
-}: HttpServerOptions): http.Server {
-  const avatars = createAvatarUploads({ deps, logger, uploadDir, publicUrl, trustProxy });
-  const clientIp = (req: http.IncomingMessage) => {
-    const forwarded = req.headers["x-forwarded-for"];
-    if (trustProxy && typeof forwarded === "string") return forwarded.split(",")[0]?.trim();
-    return req.socket.remoteAddress;
-  };
+/** The path avatar uploads had before they became a tRPC mutation: answered with a pointer. */
+const FORMER_UPLOAD_PATH = "/uploads/avatar";
 
-  const trpcHandler = createHTTPHandler({
-    router: appRouter,
-    basePath: "/trpc/",
-    maxBodySize: MAX_BODY_BYTES,
-    createContext: ({ req }) =>
-      createContextInner(deps, {
-        authorization: req.headers.authorization,
-        userAgent: req.headers["user-agent"],
-        clientIp: clientIp(req),
-      }),
-    onError: ({ error, path }) => {
-      // Expected refusals are the client's business; only server faults are logged with their cause.
-      if (error.code === "INTERNAL_SERVER_ERROR") {
-        logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
-      }
-    },
+/** Writes any error as the one envelope every error answer of this server has (api's errorEnvelope). */
+function sendError(res: http.ServerResponse, error: unknown): void {
+  const { status, body } = errorEnvelope(error);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}
+
+function isMultipart(req: http.IncomingMessage): boolean {
+  return req.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase() === "multipart/form-data";
+}
+
+/** GET /healthz, tRPC under /trpc, avatar files, CORS for the H5 build, one log line per request. */
+export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: HttpServerOptions): http.Server {
+  const firstForwarded = (value: string | string[] | undefined) =>
+    trustProxy && typeof value === "string" ? value.split(",")[0]?.trim() : undefined;
+  const requestInfo = (req: http.IncomingMessage) => ({
+    authorization: req.headers.authorization,
+    userAgent: req.headers["user-agent"],
+    clientIp: firstForwarded(req.headers["x-forwarded-for"]) ?? req.socket.remoteAddress,
+    origin: `${firstForwarded(req.headers["x-forwarded-proto"]) ?? "http"}://${req.headers.host ?? "localhost"}`,
   });
+
+  const trpcHandlerFor = (maxBodySize: number) =>
+    createHTTPHandler({
+      router: appRouter,
+      basePath: TRPC_PREFIX,
+      maxBodySize,
+      createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
+      onError: ({ error, path }) => {
+        // Expected refusals are the client's business; only server faults (INTERNAL, and our own
+        // 500s such as WX_MISCONFIGURED) are logged, with their cause.
+        if (error.code === "INTERNAL_SERVER_ERROR" || formatError(error).data.reason === "INTERNAL") {
+          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
+        }
+      },
+    });
+  const trpcHandler = trpcHandlerFor(JSON_BODY_MAX_BYTES);
+  const uploadHandler = trpcHandlerFor(UPLOAD_BODY_MAX_BYTES);
 
   /** A fault outside tRPC: logged with its cause, answered without it. */
   const failed = (res: http.ServerResponse, error: unknown) => {
     logger.error({ err: error }, "request failed");
     if (res.headersSent) return res.destroy();
-    res.writeHead(500, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { message: "Internal server error.", reason: "INTERNAL" } }));
+    sendError(res, new ApiError("INTERNAL"));
   };
 
   const corsMiddleware = cors({
@@ -66,6 +84,25 @@ export function createHttpServer({
     allowedHeaders: ["authorization", "content-type", "trpc-accept", "x-trpc-source"],
     maxAge: 600,
   });
+
+  const healthz = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("allow", "GET, HEAD");
+      return sendError(res, new ApiError("METHOD_NOT_ALLOWED", { message: "/healthz is read with GET." }));
+    }
+    // Healthy means able to serve logins: the database answers. WeChat is not probed (it has
+    // no free ping, and an outage there is reported per call as WX_* errors).
+    deps.db.$queryRawUnsafe("SELECT 1").then(
+      () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: "ok" }));
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, "health check: database unavailable");
+        sendError(res, new ApiError("DATABASE_UNAVAILABLE"));
+      },
+    );
+  };
 
   return http.createServer((req, res) => {
     const started = performance.now();
@@ -79,38 +116,28 @@ export function createHttpServer({
     });
 
     corsMiddleware(req, res, () => {
-      if (pathname === "/healthz") {
-        // Healthy means able to serve logins: the database answers. WeChat is not probed (it has
-        // no free ping, and an outage there is reported per call as WX_* errors).
-        deps.db.$queryRawUnsafe("SELECT 1").then(
-          () => {
-            res.writeHead(200, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "ok" }));
-          },
-          (error: unknown) => {
-            logger.error({ err: error }, "health check: database unavailable");
-            res.writeHead(503, { "content-type": "application/json" });
-            res.end(JSON.stringify({ status: "unavailable", reason: "DATABASE_UNAVAILABLE" }));
-          },
-        );
-        return;
-      }
-      if (pathname === "/uploads/avatar") {
-        avatars.upload(req, res).catch((error: unknown) => failed(res, error));
-        return;
-      }
+      if (pathname === "/healthz") return healthz(req, res);
+      if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
+      if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
       if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
-        avatars
-          .serve(req, res, pathname.slice(AVATAR_PATH_PREFIX.length))
-          .catch((error: unknown) => failed(res, error));
+        const name = pathname.slice(AVATAR_PATH_PREFIX.length);
+        serveAvatar(req, res, name, {
+          store: deps.avatarStore,
+          logger,
+          sendError: (error) => sendError(res, error),
+        }).catch((error: unknown) => failed(res, error));
         return;
       }
-      if (pathname === "/trpc" || pathname.startsWith("/trpc/")) {
-        trpcHandler(req, res);
-        return;
-      }
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "Not found. The API is served under /trpc." }));
+      // Drain what the client sent, so the answer is read rather than the connection reset.
+      req.resume();
+      sendError(
+        res,
+        new ApiError("ROUTE_NOT_FOUND", {
+          ...(pathname === FORMER_UPLOAD_PATH
+            ? { message: "Avatar uploads moved to the tRPC mutation user.uploadAvatar (POST /trpc/user.uploadAvatar)." }
+            : {}),
+        }),
+      );
     });
   });
 }

@@ -1,4 +1,4 @@
-import { ConfigError, startServer } from "./index.ts";
+import { closeOnSignals, ConfigError, startServer } from "./index.ts";
 
 /** `pnpm serve` / `pnpm dev`: the server in the foreground until SIGINT/SIGTERM. */
 async function main() {
@@ -12,17 +12,7 @@ async function main() {
     }
     throw error;
   }
-  const shutdown = (signal: string) => {
-    console.error(`${signal} received: shutting down`);
-    // In-flight requests get 10 s to finish; after that the process ends anyway.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  closeOnSignals(server);
 }
 
 void main();

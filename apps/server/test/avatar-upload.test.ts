@@ -1,5 +1,8 @@
+import { rmSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, loginAs, startTestServer, type TestServer } from "./harness.ts";
+import { call, loginAs, request, startTestServer, uploadAvatar, type TestServer } from "./harness.ts";
 
 /** A valid 1x1 PNG. */
 const PNG = Buffer.from(
@@ -15,75 +18,125 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-async function upload(body: Buffer, options: { token?: string; field?: string; type?: string } = {}) {
-  const form = new FormData();
-  form.append(options.field ?? "file", new Blob([body], { type: options.type ?? "image/png" }), "avatar.png");
-  const headers: Record<string, string> = {};
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${server.url}/uploads/avatar`, { method: "POST", body: form, headers });
-  return {
-    status: response.status,
-    body: (await response.json()) as { url?: string; error?: { reason: string; message: string } },
-  };
+/** Writes raw bytes to the server and reads what comes back until the server closes or `ms` pass. */
+function rawExchange(bytes: string | Buffer, options: { end?: boolean; ms?: number } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+    socket.on("error", () => undefined);
+    const done = () => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.on("close", done);
+    setTimeout(done, options.ms ?? 3000);
+    socket.write(typeof bytes === "string" ? Buffer.from(bytes, "latin1") : bytes);
+    if (options.end) socket.end();
+  });
 }
 
-describe("POST /uploads/avatar", () => {
-  it("stores a PNG, serves it back, and user.updateProfile accepts its URL", async () => {
-    const result = await upload(PNG, { token });
-    expect(result.status).toBe(200);
-    expect(result.body.url).toMatch(new RegExp(`^${server.url}/uploads/avatars/[0-9a-f]{32}\\.png$`));
+function multipartHead(body: string, contentLength = Buffer.byteLength(body, "latin1")): string {
+  return (
+    `POST /trpc/user.uploadAvatar HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n` +
+    `Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${contentLength}\r\nConnection: close\r\n\r\n`
+  );
+}
 
-    const image = await fetch(result.body.url!);
+describe("POST /trpc/user.uploadAvatar (multipart)", () => {
+  it("stores a PNG, serves it back, and user.updateProfile accepts its URL", async () => {
+    const result = await uploadAvatar(server, PNG, { token });
+    expect(result.status).toBe(200);
+    const url = result.data!.url;
+    expect(url).toMatch(new RegExp(`^${server.url}/uploads/avatars/[0-9a-f]{32}\\.png$`));
+
+    const image = await fetch(url);
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/png");
+    expect(image.headers.get("x-content-type-options")).toBe("nosniff");
     expect(Buffer.from(await image.arrayBuffer()).equals(PNG)).toBe(true);
+    const head = await fetch(url, { method: "HEAD" });
+    expect(head.headers.get("content-length")).toBe(String(PNG.length));
 
     const updated = await call<{ avatarUrl: string }>(server.url, "user.updateProfile", {
       token,
-      input: { avatarUrl: result.body.url },
+      input: { avatarUrl: url },
     });
-    expect(updated.data!.avatarUrl).toBe(result.body.url);
+    expect(updated.data!.avatarUrl).toBe(url);
   });
 
-  it("needs a live session", async () => {
-    expect((await upload(PNG)).body.error!.reason).toBe("NO_TOKEN");
-    const garbage = await upload(PNG, { token: "garbage" });
-    expect(garbage.status).toBe(401);
-    expect(garbage.body.error!.reason).toBe("MALFORMED_TOKEN");
+  it("needs a live session, with the same reasons as every call", async () => {
+    const none = await uploadAvatar(server, PNG);
+    expect(none.status).toBe(401);
+    expect(none.error!.data).toMatchObject({ reason: "NO_TOKEN", action: "relogin", path: "user.uploadAvatar" });
+    const garbage = await uploadAvatar(server, PNG, { token: "garbage" });
+    expect(garbage.error!.data.reason).toBe("MALFORMED_TOKEN");
   });
 
-  it("refuses files over 2 MB", async () => {
-    const big = Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024 + 1)]);
-    const result = await upload(big, { token });
-    expect(result.status).toBe(413);
-    expect(result.body.error!.reason).toBe("UPLOAD_TOO_LARGE");
+  it("refuses files over 2 MB, and bodies far over it before reading them whole", async () => {
+    const big = await uploadAvatar(server, Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024 + 1)]), { token });
+    expect(big.status).toBe(413);
+    expect(big.error!.data.reason).toBe("UPLOAD_TOO_LARGE");
+    const huge = await uploadAvatar(server, Buffer.alloc(3 * 1024 * 1024), { token });
+    expect(huge.status).toBe(413);
+    expect(huge.error!.data.reason).toBe("UPLOAD_TOO_LARGE");
   });
 
   it("judges the type by content, not by the declared Content-Type", async () => {
-    const result = await upload(Buffer.from("<svg onload=alert(1)></svg>"), { token, type: "image/png" });
+    const result = await uploadAvatar(server, Buffer.from("<svg onload=alert(1)></svg>"), { token, type: "image/png" });
     expect(result.status).toBe(415);
-    expect(result.body.error!.reason).toBe("UPLOAD_UNSUPPORTED_TYPE");
+    expect(result.error!.data.reason).toBe("UPLOAD_UNSUPPORTED_TYPE");
   });
 
   it("wants the field named file", async () => {
-    const result = await upload(PNG, { token, field: "avatar" });
+    const result = await uploadAvatar(server, PNG, { token, field: "avatar" });
     expect(result.status).toBe(400);
-    expect(result.body.error!.message).toMatch(/named "file"/);
+    expect(result.error!.message).toMatch(/named "file"/);
   });
 
-  it("refuses a body that is not multipart", async () => {
-    const response = await fetch(`${server.url}/uploads/avatar`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: "{}",
-    });
-    expect(response.status).toBe(400);
+  it("refuses a JSON body (and JSON calls keep their 64 KB limit on this path)", async () => {
+    const json = await call(server.url, "user.uploadAvatar", { token, input: {} });
+    expect(json.status).toBe(400);
+    expect(json.error!.data.reason).toBe("INVALID_INPUT");
+    const big = await call(server.url, "user.uploadAvatar", { token, rawBody: JSON.stringify("x".repeat(100_000)) });
+    expect(big.status).toBe(413);
   });
 
-  it("serves only stored names (no path traversal)", async () => {
+  it("answers a truncated multipart body with INVALID_INPUT and keeps serving", async () => {
+    const body = `--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n${PNG.toString("latin1").slice(0, 20)}`;
+    const answer = await rawExchange(multipartHead(body) + body);
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('"reason":"INVALID_INPUT"');
+    const garbage = "this is not multipart at all";
+    expect(await rawExchange(multipartHead(garbage) + garbage)).toMatch(/^HTTP\/1\.1 400/);
+    // A client that promises more bytes than it sends and hangs up.
+    await rawExchange(multipartHead(body, body.length + 5000) + body, { end: true, ms: 500 });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it("points the former path to the mutation", async () => {
+    const result = await request(`${server.url}/uploads/avatar`, { method: "POST", body: "x" });
+    expect(result.status).toBe(404);
+    expect(result.error!.data.reason).toBe("ROUTE_NOT_FOUND");
+    expect(result.error!.message).toMatch(/user\.uploadAvatar/);
+  });
+});
+
+describe("GET /uploads/avatars/<name>", () => {
+  it("serves only stored names (no path traversal), in the error envelope", async () => {
     for (const name of ["..%2F..%2Fpackage.json", "../../package.json", "x.png", `${"a".repeat(32)}.png`]) {
-      const response = await fetch(`${server.url}/uploads/avatars/${name}`);
-      expect(response.status).toBe(404);
+      const result = await request(`${server.url}/uploads/avatars/${name}`);
+      expect(result.status).toBe(404);
+      expect(result.error!.data).toMatchObject({ code: "NOT_FOUND", reason: "ROUTE_NOT_FOUND", httpStatus: 404 });
     }
+  });
+
+  it("answers 404 for a file removed from disk, and 405 to other methods", async () => {
+    const { data } = await uploadAvatar(server, PNG, { token });
+    rmSync(path.join(server.uploadDir, "avatars", data!.url.split("/").at(-1)!));
+    expect((await request(data!.url)).error!.data.reason).toBe("ROUTE_NOT_FOUND");
+    const post = await request(data!.url, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.error!.data.reason).toBe("METHOD_NOT_ALLOWED");
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
+import type { ErrorEnvelope } from "@mp-auth/contract";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll } from "vitest";
 import { startServer, type RunningServer } from "../src/index.ts";
@@ -37,6 +38,7 @@ export class LogCapture extends Writable {
 export interface TestServer extends RunningServer {
   mockWechatUrl: string;
   databaseUrl: string;
+  uploadDir: string;
   logs: LogCapture;
 }
 
@@ -44,6 +46,7 @@ export interface TestServer extends RunningServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const logs = new LogCapture();
   const databaseUrl = env.DATABASE_URL ?? tempDatabaseUrl();
+  const uploadDir = env.UPLOAD_DIR ?? tempDir("mp-auth-uploads-");
   const server = await startServer({
     env: {
       HOST: "127.0.0.1",
@@ -54,30 +57,18 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       // Suites log in far more often than a person: limits have their own test.
       LOGIN_RATE_LIMIT_PER_IP: "10000",
       LOGIN_RATE_LIMIT_PER_OPENID: "10000",
-      UPLOAD_DIR: tempDir("mp-auth-uploads-"),
       ...env,
+      UPLOAD_DIR: uploadDir,
       DATABASE_URL: databaseUrl,
     },
     logDestination: logs,
   });
   if (!server.mockWechatUrl) throw new Error("expected the server to start its mock WeChat");
-  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, logs };
+  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs };
 }
 
-export interface TrpcErrorBody {
-  message: string;
-  code: number;
-  data: {
-    code: string;
-    httpStatus: number;
-    reason?: string;
-    action?: string;
-    retryable?: boolean;
-    retryAfterSeconds?: number;
-    path?: string;
-    stack?: unknown;
-  };
-}
+/** Every error answer of the server, tRPC or not, carries this under `error` (and never a stack). */
+export type TrpcErrorBody = ErrorEnvelope["error"] & { data: { stack?: unknown } };
 
 export interface CallResult<T = unknown> {
   status: number;
@@ -85,6 +76,20 @@ export interface CallResult<T = unknown> {
   raw: string;
   data?: T;
   error?: TrpcErrorBody;
+}
+
+/** Any request to the server, with its body parsed as an answer: `{ result }` or the error envelope. */
+export async function request<T = unknown>(url: string, init: RequestInit = {}): Promise<CallResult<T>> {
+  const response = await fetch(url, init);
+  const raw = await response.text();
+  const parsed = JSON.parse(raw) as { result?: { data: T }; error?: TrpcErrorBody };
+  return {
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    raw,
+    ...(parsed.result ? { data: parsed.result.data } : {}),
+    ...(parsed.error ? { error: parsed.error } : {}),
+  };
 }
 
 /** One tRPC call over plain HTTP, the way curl would make it (no tRPC client, no batching). */
@@ -111,16 +116,20 @@ export async function call<T = unknown>(
     const body = options.rawBody ?? (options.input === undefined ? undefined : JSON.stringify(options.input));
     init = { method: "POST", headers, ...(body === undefined ? {} : { body }) };
   }
-  const response = await fetch(url, init);
-  const raw = await response.text();
-  const parsed = JSON.parse(raw) as { result?: { data: T }; error?: TrpcErrorBody };
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    raw,
-    ...(parsed.result ? { data: parsed.result.data } : {}),
-    ...(parsed.error ? { error: parsed.error } : {}),
-  };
+  return request<T>(url, init);
+}
+
+/** A multipart upload to user.uploadAvatar, as Taro.uploadFile sends it. */
+export function uploadAvatar(
+  server: TestServer,
+  bytes: Uint8Array,
+  options: { token?: string; field?: string; type?: string } = {},
+): Promise<CallResult<{ url: string }>> {
+  const form = new FormData();
+  form.append(options.field ?? "file", new Blob([bytes], { type: options.type ?? "image/png" }), "avatar.png");
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  return request(`${server.url}/trpc/user.uploadAvatar`, { method: "POST", body: form, headers });
 }
 
 export interface LoginResult {

@@ -2,7 +2,7 @@ import { createDatabase } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
 import { injectFault, MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { call, request, startTestServer, type CallResult, type LoginResult, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -160,19 +160,21 @@ describe("bad input is BAD_REQUEST with a clear message", () => {
   it("malformed JSON", async () => {
     const result = await call(server.url, "auth.login", { rawBody: '{"code": "abc"' });
     expect(result.status).toBe(400);
-    expect(result.error!.data).toMatchObject({ code: "BAD_REQUEST" });
+    expect(result.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "INVALID_INPUT", action: "show" });
     expect(result.error!.message).toMatch(/not valid JSON/);
   });
 
   it("a body over the size limit", async () => {
     const result = await call(server.url, "auth.login", { rawBody: JSON.stringify({ code: "x".repeat(200_000) }) });
     expect(result.status).toBe(413);
+    expect(result.error!.data).toMatchObject({ code: "PAYLOAD_TOO_LARGE", reason: "UPLOAD_TOO_LARGE" });
     expect(result.error!.data.stack).toBeUndefined();
   });
 
   it("an unknown procedure is NOT_FOUND, not a 500", async () => {
     const result = await call(server.url, "auth.nope", { input: {} });
     expect(result.status).toBe(404);
+    expect(result.error!.data).toMatchObject({ code: "NOT_FOUND", reason: "ROUTE_NOT_FOUND", path: "auth.nope" });
   });
 });
 
@@ -181,5 +183,37 @@ describe("health", () => {
     const response = await fetch(`${server.url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("answers outside tRPC use the same error envelope as tRPC's", () => {
+  const envelopeKeys = (result: CallResult) => ({
+    top: Object.keys(JSON.parse(result.raw) as object),
+    error: Object.keys(result.error!).sort(),
+    data: Object.keys(result.error!.data)
+      .filter((key) => key !== "path")
+      .sort(),
+  });
+
+  it("an unknown path, a wrong method and a tRPC refusal share one shape", async () => {
+    const unknownPath = await request(`${server.url}/nope`, { method: "DELETE" });
+    expect(unknownPath.status).toBe(404);
+    expect(unknownPath.error!.data).toMatchObject({ reason: "ROUTE_NOT_FOUND", httpStatus: 404 });
+    const wrongMethod = await request(`${server.url}/healthz`, { method: "POST" });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.error!.data).toMatchObject({ reason: "METHOD_NOT_ALLOWED", code: "METHOD_NOT_SUPPORTED" });
+    const trpcRefusal = await call(server.url, "user.me", { type: "query" });
+    expect(envelopeKeys(unknownPath)).toEqual(envelopeKeys(trpcRefusal));
+    expect(envelopeKeys(wrongMethod)).toEqual(envelopeKeys(trpcRefusal));
+  });
+
+  it("a content type tRPC does not read is INVALID_INPUT", async () => {
+    const result = await request(`${server.url}/trpc/auth.login`, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "code=abc",
+    });
+    expect(result.status).toBe(400);
+    expect(result.error!.data.reason).toBe("INVALID_INPUT");
   });
 });

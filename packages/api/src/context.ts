@@ -1,13 +1,12 @@
 import type { Database } from "@mp-auth/db";
-import type { Code2SessionResult, WechatServerApi } from "@mp-auth/wechat";
+import type { WechatClient } from "@mp-auth/wechat";
+import type { AvatarStore } from "./services/avatars.ts";
 import type { CodeExchangeCache } from "./services/code-exchange-cache.ts";
 import type { LoginRateLimiters } from "./services/login-guards.ts";
-import type { SessionKeyCipher } from "./services/session-key-cipher.ts";
+import type { SecretBox } from "./services/secret-box.ts";
 
-/** What the API needs from WeChat for login; the real client and test doubles both fit. */
-export interface WechatLogin {
-  code2Session(code: string): Promise<Code2SessionResult>;
-}
+/** What the API calls at WeChat; the real client (createWechatClient) fits, and so would a double. */
+export type WechatApi = Pick<WechatClient, "code2Session" | "getUserPhoneNumber" | "checkSessionKey">;
 
 /** The minimal logger the API writes to (pino fits). Never pass secrets in `fields`. */
 export interface ApiLogger {
@@ -16,21 +15,26 @@ export interface ApiLogger {
   error(fields: object, message: string): void;
 }
 
-/** Everything the API depends on, built once by the server (or by a test) and shared by all requests. */
+/**
+ * Everything the API depends on, built once (createApiDependencies, by the server and the tests
+ * alike) and shared by all requests.
+ */
 export interface ApiDependencies {
   db: Database;
-  wechat: WechatLogin;
-  /** WeChat APIs that need an access_token (phone number, checksession). */
-  wechatServer: Pick<WechatServerApi, "getUserPhoneNumber" | "checkSessionKey">;
+  wechat: WechatApi;
   /** The mini-program's appid: users are unique per appid + openid. */
   appid: string;
   sessionTtlSeconds: number;
-  sessionKeyCipher: SessionKeyCipher;
+  /** Encrypts secrets at rest: stored session_keys and cached code exchanges. */
+  secretBox: SecretBox;
   logger: ApiLogger;
   loginRateLimiters: LoginRateLimiters;
   /** Accept http:// avatar URLs (development: the server's own uploads are served over http). */
   allowHttpAvatarUrls: boolean;
   codeExchangeCache: CodeExchangeCache;
+  avatarStore: AvatarStore;
+  /** Origin put in avatar URLs; by default the request's own (RequestInfo.origin). */
+  publicUrl: string | undefined;
   now?: () => Date;
 }
 
@@ -39,6 +43,8 @@ export interface RequestInfo {
   authorization?: string | undefined;
   clientIp?: string | undefined;
   userAgent?: string | undefined;
+  /** The origin the client reached the server at (scheme and host), for URLs sent back. */
+  origin?: string | undefined;
 }
 
 export interface Context {
@@ -49,7 +55,7 @@ export interface Context {
 
 /**
  * Builds a context without any HTTP: the server wraps this with header parsing, and tests call it
- * directly with `appRouter.createCaller(createContextInner(...))`.
+ * directly with `createCaller(createContextInner(...))`.
  */
 export function createContextInner(deps: ApiDependencies, request: RequestInfo = {}): Context {
   return { deps, request, now: deps.now ?? (() => new Date()) };

@@ -1,26 +1,10 @@
-export { appRouter, createCaller, type AppRouter } from "./root.ts";
-export {
-  createContextInner,
-  type ApiDependencies,
-  type ApiLogger,
-  type Context,
-  type RequestInfo,
-  type WechatLogin,
-} from "./context.ts";
-export {
-  ApiError,
-  ERROR_TAXONOMY,
-  SESSION_REASONS,
-  type ClientAction,
-  type ErrorReason,
-  type SessionReason,
-} from "./errors.ts";
-export { createSessionKeyCipher, type SessionKeyCipher } from "./services/session-key-cipher.ts";
+export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./root.ts";
+export { createContextInner, type ApiDependencies } from "./context.ts";
+export { createApiDependencies, type WiredApi } from "./dependencies.ts";
+export { ApiError } from "./errors.ts";
+export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
+export { AVATAR_PATH_PREFIX, storedAvatarType, type AvatarStore } from "./services/avatars.ts";
+export { purgeEndedSessions } from "./services/sessions.ts";
+// Kept for clients written against the api's names; the contract is where they live.
+export type { ClientAction } from "@mp-auth/contract";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-export { createMemoryCodeExchangeCache, type CodeExchangeCache } from "./services/code-exchange-cache.ts";
-export {
-  createMemoryLoginRateLimiters,
-  type LoginRateLimiters,
-  type LoginRateLimitSettings,
-} from "./services/login-guards.ts";
-export { authenticateSession, purgeEndedSessions, type AuthenticatedSession } from "./services/sessions.ts";

@@ -2,21 +2,20 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createDatabase, migrateDatabase, type Database } from "@mp-auth/db";
-import { createAccessTokenManager, createWechatClient, createWechatServerApi } from "@mp-auth/wechat";
-import { startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { mintLoginCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { TRPCError } from "@trpc/server";
 import {
+  createApiDependencies,
   createCaller,
   createContextInner,
-  createMemoryCodeExchangeCache,
-  createMemoryLoginRateLimiters,
-  createSessionKeyCipher,
-  type ApiDependencies,
+  formatError,
+  type FormattedError,
+  type WiredApi,
 } from "../src/index.ts";
 
 export interface ApiHarness {
-  deps: ApiDependencies;
-  db: Database;
+  deps: WiredApi;
+  db: WiredApi["db"];
   mock: MockWechat;
   /** A caller with the given bearer token (or none). */
   caller(token?: string): ReturnType<typeof createCaller>;
@@ -25,37 +24,67 @@ export interface ApiHarness {
 
 const silentLogger = { info() {}, warn() {}, error() {} };
 
-/** The API without HTTP: a real SQLite file, the real mock WeChat over HTTP, createCaller. */
-export async function startApiHarness(): Promise<ApiHarness> {
+/**
+ * The API without HTTP, wired exactly as the server wires it (createApiDependencies): a real SQLite
+ * file, the real mock WeChat over HTTP, avatars on disk; calls through createCaller.
+ */
+export async function startApiHarness(
+  settings: { loginRateLimitPerIp?: number; loginRateLimitPerOpenid?: number } = {},
+): Promise<ApiHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-api-"));
-  const url = `file:${path.join(dir, "api.db")}`;
-  await migrateDatabase(url);
-  const db = await createDatabase(url);
   const mock = await startMockWechat({});
-  const deps: ApiDependencies = {
-    db,
-    wechat: createWechatClient({ appid: mock.appid, secret: mock.secret, baseUrl: mock.url }),
-    wechatServer: createWechatServerApi({
-      accessTokens: createAccessTokenManager({ appid: mock.appid, secret: mock.secret, baseUrl: mock.url }),
-      baseUrl: mock.url,
-    }),
-    appid: mock.appid,
+  const deps = await createApiDependencies({
+    databaseUrl: `file:${path.join(dir, "api.db")}`,
+    wechat: { appid: mock.appid, secret: mock.secret, baseUrl: mock.url, timeoutMs: 1500 },
+    atRestKey: randomBytes(32),
     sessionTtlSeconds: 3600,
-    sessionKeyCipher: createSessionKeyCipher(randomBytes(32)),
-    logger: silentLogger,
-    loginRateLimiters: createMemoryLoginRateLimiters({ perIpPerMinute: 10_000, perOpenidPerMinute: 10_000 }),
-    codeExchangeCache: createMemoryCodeExchangeCache(),
+    loginRateLimits: {
+      perIpPerMinute: settings.loginRateLimitPerIp ?? 10_000,
+      perOpenidPerMinute: settings.loginRateLimitPerOpenid ?? 10_000,
+    },
     allowHttpAvatarUrls: false,
-  };
+    avatarDir: path.join(dir, "avatars"),
+    publicUrl: "https://api.example.com",
+    logger: silentLogger,
+  });
   return {
     deps,
-    db,
+    db: deps.db,
     mock,
-    caller: (token) => createCaller(createContextInner(deps, token ? { authorization: `Bearer ${token}` } : {})),
+    caller: (token) =>
+      createCaller(
+        createContextInner(deps, { clientIp: "127.0.0.1", ...(token ? { authorization: `Bearer ${token}` } : {}) }),
+      ),
     close: async () => {
-      await db.$disconnect();
+      await deps.close();
       await mock.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface Attempt<T> {
+  /** 200, or the HTTP status the error would travel with. */
+  status: number;
+  data?: T;
+  /** The error exactly as the wire carries it (the tRPC error formatter's output). */
+  error?: FormattedError;
+}
+
+/** Runs a call and reports it the way an HTTP client would see it, without HTTP. */
+export async function attempt<T>(call: Promise<T>): Promise<Attempt<T>> {
+  try {
+    return { status: 200, data: await call };
+  } catch (error) {
+    if (!(error instanceof TRPCError)) throw error;
+    const formatted = formatError(error);
+    return { status: formatted.data.httpStatus, error: formatted };
+  }
+}
+
+/** Mints a wx.login code at the mock WeChat and logs in with it. */
+export async function loginAs(api: ApiHarness, openid?: string) {
+  const minted = await mintLoginCode(api.mock.url, openid ? { openid } : {});
+  const result = await api.caller().auth.login({ code: minted.code });
+  return { ...result, openid: minted.openid };
 }

@@ -1,7 +1,8 @@
+import { nicknameProblem } from "@mp-auth/contract";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApiHarness, type ApiHarness } from "./api-harness.ts";
+import { attempt, startApiHarness, type ApiHarness } from "./api-harness.ts";
 
 let api: ApiHarness;
 let token: string;
@@ -71,5 +72,36 @@ describe("user.updateProfile", () => {
   it("needs a session", async () => {
     const error = await refusal(api.caller().user.updateProfile({ nickname: "x" }));
     expect(error.code).toBe("UNAUTHORIZED");
+  });
+});
+
+describe("validation errors are machine-readable (error.data.issues, named by the contract's rules)", () => {
+  it.each([
+    [{ nickname: "长".repeat(21) }, "nickname", "too_long"],
+    [{ nickname: "" }, "nickname", "too_small"],
+    [{ nickname: "a\tb" }, "nickname", "control_characters"],
+    [{ nickname: "a\u202eb" }, "nickname", "control_characters"],
+    [{ nickname: "\u3164\u3164" }, "nickname", "invisible"],
+    [{ nickname: "\ud83d" }, "nickname", "broken_emoji"],
+    [{ nickname: 7 }, "nickname", "invalid_type"],
+    [{ avatarUrl: "wxfile://tmp_1.png" }, "avatarUrl", "temporary_path"],
+  ])("%j -> %s / %s", async (input, path, code) => {
+    const result = await attempt(api.caller(token).user.updateProfile(input as never));
+    expect(result.status).toBe(400);
+    expect(result.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "INVALID_INPUT", action: "show" });
+    expect(result.error!.data.issues?.[0]).toMatchObject({ path, code });
+    expect(result.error!.data.issues?.[0]?.message.length).toBeGreaterThan(0);
+  });
+
+  it("agrees with the contract's nicknameProblem on every sample", async () => {
+    for (const nickname of ["小明", "  ok  ", "👨‍👩‍👧".repeat(20), "a\u200db", "x".repeat(21), "\u3164"]) {
+      const result = await attempt(api.caller(token).user.updateProfile({ nickname }));
+      expect(result.error?.data.issues?.[0]?.code).toBe(nicknameProblem(nickname));
+    }
+  });
+
+  it("names the field of auth.login too", async () => {
+    const result = await attempt(api.caller().auth.login({ code: "" }));
+    expect(result.error!.data.issues).toEqual([expect.objectContaining({ path: "code", code: "too_small" })]);
   });
 });

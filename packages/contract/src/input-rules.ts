@@ -107,14 +107,19 @@ export function nicknameRuleMessage(rule: InputIssueCode): string {
     : `nickname ${INPUT_RULES[rule]}`;
 }
 
-/** Avatars: what POST /uploads/avatar accepts, judged by the file's first bytes. */
+/** Avatars: what the user.uploadAvatar mutation accepts, judged by the file's first bytes. */
 export const AVATAR_MAX_BYTES = 2 * 1024 * 1024;
 export const AVATAR_IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 export const AVATAR_URL_MAX_LENGTH = 1024;
 /** The multipart field the file travels in (Taro.uploadFile `name`). */
 export const AVATAR_UPLOAD_FIELD = "file";
-/** The upload route, relative to the server's origin. */
-export const AVATAR_UPLOAD_PATH = "/uploads/avatar";
+/**
+ * The upload is a tRPC mutation taking multipart/form-data: POST `<tRPC URL>/user.uploadAvatar`
+ * (Taro.uploadFile to `${apiUrl}/${AVATAR_UPLOAD_PROCEDURE}`), answered `{ result: { data: { url } } }`.
+ */
+export const AVATAR_UPLOAD_PROCEDURE = "user.uploadAvatar";
+/** The upload route relative to the server's origin, with tRPC at its default /trpc. */
+export const AVATAR_UPLOAD_PATH = `/trpc/${AVATAR_UPLOAD_PROCEDURE}`;
 
 /**
  * The temporary path `<button open-type="chooseAvatar">` gives (wxfile://, http://tmp/...): it

@@ -19,3 +19,4 @@ export {
   type DatabaseErrorReason,
 } from "./errors.ts";
 export type { Session, User } from "./generated/prisma/client.ts";
+export type { Prisma } from "./generated/prisma/client.ts";

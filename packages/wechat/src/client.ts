@@ -12,8 +12,6 @@ import {
 import { createWechatServerApi } from "./server-api.ts";
 import type { WechatServerApi } from "./server-api.ts";
 
-export { WECHAT_DEFAULT_BASE_URL, WECHAT_DEFAULT_TIMEOUT_MS } from "./options.ts";
-
 export interface WechatClientOptions {
   appid: string;
   /** The mini-program's AppSecret. It only ever leaves this process inside the request to WeChat. */
@@ -22,8 +20,14 @@ export interface WechatClientOptions {
   baseUrl?: string;
   /** Per call, covering connect, headers and body. */
   timeoutMs?: number;
-  /** Tuning of the access token manager behind the server APIs (store, margin, backoff, clock). */
+  /** Tuning of the access token manager the client builds (store, margin, backoff, clock, onRefreshError). */
   accessTokens?: Omit<AccessTokenManagerOptions, "appid" | "secret" | "baseUrl" | "timeoutMs">;
+  /**
+   * A manager built elsewhere, for the same appid, to share instead of building one (then
+   * `accessTokens` is not allowed). Either way a process needs ONE manager per app: two would each
+   * fetch and cache a token, doubling stable_token calls.
+   */
+  accessTokenManager?: AccessTokenManager;
 }
 
 export interface WechatClient extends WechatServerApi {
@@ -43,7 +47,12 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
   const timeoutMs = checkPositive(options.timeoutMs ?? WECHAT_DEFAULT_TIMEOUT_MS, "timeoutMs", WHAT);
   const baseUrl = normaliseBaseUrl(options.baseUrl ?? WECHAT_DEFAULT_BASE_URL, WHAT);
 
-  const accessTokens = createAccessTokenManager({ ...options.accessTokens, appid, secret, baseUrl, timeoutMs });
+  if (options.accessTokenManager && options.accessTokens) {
+    throw configError(WHAT, "pass accessTokens (to build the manager) or accessTokenManager (to share one), not both");
+  }
+  const accessTokens =
+    options.accessTokenManager ??
+    createAccessTokenManager({ ...options.accessTokens, appid, secret, baseUrl, timeoutMs });
   return {
     code2Session: (code) => code2Session({ baseUrl, appid, secret, code, timeoutMs }),
     ...createWechatServerApi({ accessTokens, baseUrl, timeoutMs }),

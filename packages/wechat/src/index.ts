@@ -1,13 +1,7 @@
-export { createWechatClient, WECHAT_DEFAULT_BASE_URL, WECHAT_DEFAULT_TIMEOUT_MS } from "./client.ts";
+export { createWechatClient } from "./client.ts";
 export type { WechatClient, WechatClientOptions } from "./client.ts";
 export type { Code2SessionResult } from "./code2session.ts";
-export {
-  ACCESS_TOKEN_DEFAULT_BUSY_BACKOFF_MS,
-  ACCESS_TOKEN_DEFAULT_FAILURE_COOLDOWN_MS,
-  ACCESS_TOKEN_DEFAULT_REFRESH_MARGIN_MS,
-  createAccessTokenManager,
-  createInMemoryAccessTokenStore,
-} from "./access-token.ts";
+export { createAccessTokenManager, createInMemoryAccessTokenStore } from "./access-token.ts";
 export type {
   AccessTokenManager,
   AccessTokenManagerOptions,
@@ -49,10 +43,7 @@ export {
   CHECK_SESSION_ERRCODES,
   RESET_SESSION_KEY_ERRCODES,
   WECHAT_API_ERRCODES,
-  RETRYABLE_WECHAT_ERROR_KINDS,
   describeWechatErrcode,
-  isAccessTokenError,
-  isWechatError,
 } from "./errors.ts";
 export type {
   KnownWechatErrcode,

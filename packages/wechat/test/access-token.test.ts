@@ -348,3 +348,30 @@ function withLock(store: AccessTokenStore): AccessTokenStore & { lockRuns: numbe
   };
   return locked;
 }
+
+describe("one manager per app", () => {
+  it("a client handed a manager uses it, and refuses to build a second beside it", async () => {
+    const manager = newManager();
+    const client = createWechatClient({
+      appid: mock.appid,
+      secret: SECRET,
+      baseUrl: mock.url,
+      accessTokenManager: manager,
+    });
+    expect(client.accessTokens).toBe(manager);
+    await manager.getToken();
+    const before = await stableTokenCalls();
+    const { openid, sessionKey } = await loggedInUser();
+    await client.checkSessionKey({ openid, sessionKey });
+    expect(await stableTokenCalls()).toBe(before);
+    expect(() =>
+      createWechatClient({
+        appid: mock.appid,
+        secret: SECRET,
+        baseUrl: mock.url,
+        accessTokenManager: manager,
+        accessTokens: { refreshMarginMs: 0 },
+      }),
+    ).toThrow(/not both/);
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { loginWithCode } from "../services/login.ts";
-import { sessionSelect } from "../services/sessions.ts";
+import { sessionSelect, toSessionJson } from "../services/sessions.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 /** wx.login codes are 32 characters today; the bound leaves room without accepting junk. */
@@ -34,15 +34,7 @@ export const authRouter = createTRPCRouter({
       select: sessionSelect,
       orderBy: { createdAt: "desc" },
     });
-    return sessions.map((session) => ({
-      id: session.id,
-      current: session.id === ctx.session.id,
-      createdAt: session.createdAt.toISOString(),
-      lastUsedAt: session.lastUsedAt.toISOString(),
-      expiresAt: session.expiresAt.toISOString(),
-      userAgent: session.userAgent,
-      clientIp: session.clientIp,
-    }));
+    return sessions.map((session) => toSessionJson(session, ctx.session.id));
   }),
 
   /** Signs out one of the caller's devices. Another user's session id is NOT_FOUND, never revealed. */

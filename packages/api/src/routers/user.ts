@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.ts";
+import { uploadAvatar, uploadAvatarInput } from "../services/avatars.ts";
 import { bindPhone, bindPhoneInput } from "../services/phone.ts";
 import { publicUserSelect, toPublicUserJson } from "../services/users.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
@@ -7,6 +8,13 @@ import { updateProfileInput } from "./profile-input.ts";
 export const userRouter = createTRPCRouter({
   /** The caller's public profile. Never openid, unionid or session_key. */
   me: protectedProcedure.query(({ ctx }) => toPublicUserJson(ctx.user)),
+
+  /**
+   * Stores the image chosen with `<button open-type="chooseAvatar">`: multipart/form-data with one
+   * file field "file" (Taro.uploadFile, name "file"), PNG, JPEG, GIF or WebP by its first bytes, up
+   * to AVATAR_MAX_BYTES. Answers `{ url }` for user.updateProfile.
+   */
+  uploadAvatar: protectedProcedure.input(uploadAvatarInput).mutation(({ ctx, input }) => uploadAvatar(ctx, input)),
 
   /**
    * Sets nickname and/or avatar from the chooseAvatar + nickname-input flow. Omitted fields stay;

@@ -3,44 +3,10 @@ import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
+import { wechatRefusal } from "../wechat-refusals.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
-import { publicUserSelect, toPublicUserJson, upsertUserOnLogin } from "./users.ts";
-
-/**
- * Maps a WeChat refusal to what the caller can do about it. Matching is on the error kind (derived
- * from errcode), never on errmsg. Messages say what happened without echoing the code.
- */
-export function wechatLoginError(error: WechatError): ApiError {
-  switch (error.kind) {
-    case "invalid_code":
-    case "missing_code":
-      return new ApiError("WX_CODE_INVALID");
-    case "code_used":
-      return new ApiError("WX_CODE_USED");
-    case "user_blocked":
-      return new ApiError("WX_USER_BLOCKED");
-    default:
-      return wechatServiceError(error);
-  }
-}
-
-/** WeChat failures any API call can meet (the ones that say nothing about the user's input). */
-export function wechatServiceError(error: WechatError): ApiError {
-  switch (error.kind) {
-    case "rate_limited":
-      return new ApiError("WX_RATE_LIMITED", { retryAfterSeconds: 60 });
-    case "busy":
-      return new ApiError("WX_BUSY");
-    case "timeout":
-      return new ApiError("WX_TIMEOUT");
-    case "config":
-      return new ApiError("WX_MISCONFIGURED");
-    default:
-      // network, bad_response, unknown errcodes, an access token refused after its one retry.
-      return new ApiError("WX_UNAVAILABLE");
-  }
-}
+import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
 
 /** A wx.login code lives 5 minutes: its exchange is remembered as long. */
 const CODE_LIFETIME_MS = 5 * 60_000;
@@ -51,7 +17,7 @@ const exchangesInFlight = new WeakMap<object, Map<string, Promise<LoginResult>>>
 export interface LoginResult {
   token: string;
   expiresAt: string;
-  user: ReturnType<typeof toPublicUserJson>;
+  user: PublicUserJson;
 }
 
 /**
@@ -73,7 +39,7 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
     if (remembered) return replayExchange(ctx, remembered);
     const result = await exchangeCode(ctx, code);
     try {
-      const entry = deps.sessionKeyCipher.encrypt(JSON.stringify({ sessionId: result.sessionId, token: result.token }));
+      const entry = deps.secretBox.encrypt(JSON.stringify({ sessionId: result.sessionId, token: result.token }));
       await deps.codeExchangeCache.set(codeKey, entry, CODE_LIFETIME_MS);
     } catch (error) {
       // The login itself succeeded: a lost cache entry only makes a later duplicate fail with 40163.
@@ -91,7 +57,7 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
 
 /** Answers a repeated code with the session its first exchange created, while that session lives. */
 async function replayExchange(ctx: Context, remembered: string): Promise<LoginResult> {
-  const { sessionId, token } = JSON.parse(ctx.deps.sessionKeyCipher.decrypt(remembered)) as {
+  const { sessionId, token } = JSON.parse(ctx.deps.secretBox.decrypt(remembered)) as {
     sessionId: string;
     token: string;
   };
@@ -100,9 +66,8 @@ async function replayExchange(ctx: Context, remembered: string): Promise<LoginRe
     select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
   });
   if (!session || session.revokedAt || session.expiresAt <= ctx.now()) {
-    throw wechatLoginError(
-      new WechatError({ kind: "code_used", message: "code already exchanged; its session has ended" }),
-    );
+    // Exchanged here before, but its session has ended: to the caller, a used code.
+    throw new ApiError("WX_CODE_USED");
   }
   return { token, expiresAt: session.expiresAt.toISOString(), user: toPublicUserJson(session.user) };
 }
@@ -120,14 +85,14 @@ async function exchangeCode(ctx: Context, code: string) {
   } catch (error) {
     if (error instanceof WechatError) {
       deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "code2Session refused");
-      throw wechatLoginError(error);
+      throw wechatRefusal("login", error);
     }
     throw error;
   }
 
   await consumeLoginPoint(deps.loginRateLimiters.perOpenid, identity.openid, "for this WeChat user");
 
-  const sessionKeyCiphertext = deps.sessionKeyCipher.encrypt(identity.sessionKey);
+  const sessionKeyCiphertext = deps.secretBox.encrypt(identity.sessionKey);
   for (let attempt = 1; ; attempt++) {
     try {
       const now = ctx.now();

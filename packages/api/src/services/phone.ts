@@ -2,7 +2,7 @@ import { decryptAndVerifyUserData, WechatError } from "@mp-auth/wechat";
 import { z } from "zod";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
-import { wechatServiceError } from "./login.ts";
+import { wechatRefusal } from "../wechat-refusals.ts";
 import { publicUserSelect, toPublicUserJson } from "./users.ts";
 
 /** Legacy button data older than this is refused: it was produced for a tap minutes ago. */
@@ -85,14 +85,13 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
 
 async function phoneFromCode(ctx: Context, code: string, openid: string): Promise<VerifiedPhone> {
   try {
-    const info = await ctx.deps.wechatServer.getUserPhoneNumber({ code, openid });
+    const info = await ctx.deps.wechat.getUserPhoneNumber({ code, openid });
     if (info.watermark.appid !== ctx.deps.appid) throw new ApiError("ENCRYPTED_DATA_INVALID");
     return { phoneNumber: info.phoneNumber, countryCode: info.countryCode };
   } catch (error) {
     if (!(error instanceof WechatError)) throw error;
     ctx.deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "getuserphonenumber refused");
-    if (error.kind === "invalid_code") throw new ApiError("PHONE_CODE_INVALID");
-    throw wechatServiceError(error);
+    throw wechatRefusal("phone", error);
   }
 }
 
@@ -103,7 +102,7 @@ async function phoneFromEncryptedData(
 ): Promise<VerifiedPhone> {
   const { deps } = ctx;
   if (!account.sessionKeyCiphertext) throw new ApiError("SESSION_KEY_STALE");
-  const sessionKey = deps.sessionKeyCipher.decrypt(account.sessionKeyCiphertext);
+  const sessionKey = deps.secretBox.decrypt(account.sessionKeyCiphertext);
   let decrypted: Record<string, unknown>;
   try {
     decrypted = decryptAndVerifyUserData({
@@ -115,7 +114,7 @@ async function phoneFromEncryptedData(
     });
   } catch (error) {
     if (!(error instanceof WechatError)) throw error;
-    if (error.kind === "watermark_invalid") throw new ApiError("ENCRYPTED_DATA_INVALID");
+    if (error.kind !== "decrypt_failed") throw wechatRefusal("phone", error);
     // Undecryptable: either WeChat rotated the session_key (a fresh login fixes it) or the data was
     // corrupted in transit (it will never decrypt). checksession tells which.
     throw (await isSessionKeyCurrent(ctx, account.openid, sessionKey))
@@ -135,7 +134,7 @@ async function phoneFromEncryptedData(
 /** False when WeChat says the key is stale, or cannot say: a relogin is the safe way out either way. */
 async function isSessionKeyCurrent(ctx: Context, openid: string, sessionKey: string): Promise<boolean> {
   try {
-    return await ctx.deps.wechatServer.checkSessionKey({ openid, sessionKey });
+    return await ctx.deps.wechat.checkSessionKey({ openid, sessionKey });
   } catch (error) {
     ctx.deps.logger.warn(
       { wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" },

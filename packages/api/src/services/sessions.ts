@@ -1,3 +1,4 @@
+import type { Prisma } from "@mp-auth/db";
 import type { Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
 import { publicUserSelect, type PublicUser } from "./users.ts";
@@ -15,7 +16,23 @@ export const sessionSelect = {
   expiresAt: true,
   userAgent: true,
   clientIp: true,
-} as const;
+} as const satisfies Prisma.SessionSelect;
+
+/** A session row as listed by auth.sessions. */
+export type ListedSession = Prisma.SessionGetPayload<{ select: typeof sessionSelect }>;
+
+/** One device of auth.sessions as it goes over the wire: timestamps as ISO-8601 strings. */
+export function toSessionJson(session: ListedSession, currentSessionId: string) {
+  return {
+    id: session.id,
+    current: session.id === currentSessionId,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    userAgent: session.userAgent,
+    clientIp: session.clientIp,
+  };
+}
 
 export interface AuthenticatedSession {
   session: { id: string; expiresAt: Date };

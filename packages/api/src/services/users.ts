@@ -1,4 +1,4 @@
-import type { Database } from "@mp-auth/db";
+import type { Database, Prisma } from "@mp-auth/db";
 
 /**
  * The only user fields that ever leave the server. openid, unionid and the encrypted session_key stay
@@ -11,16 +11,11 @@ export const publicUserSelect = {
   phoneNumber: true,
   createdAt: true,
   lastLoginAt: true,
-} as const;
+} as const satisfies Prisma.UserSelect;
 
-export interface PublicUser {
-  id: string;
-  nickname: string | null;
-  avatarUrl: string | null;
-  phoneNumber: string | null;
-  createdAt: Date;
-  lastLoginAt: Date;
-}
+/** A user row as read with publicUserSelect. */
+export type PublicUser = Prisma.UserGetPayload<{ select: typeof publicUserSelect }>;
+export type PublicUserJson = ReturnType<typeof toPublicUserJson>;
 
 /** What goes over the wire: timestamps as ISO-8601 strings (no transformer). */
 export function toPublicUserJson(user: PublicUser) {

@@ -1,31 +1,32 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 
 /**
- * Encrypts WeChat session_keys at rest with AES-256-GCM under a server key, so a leaked database alone
- * cannot decrypt users' encrypted data or forge checksession signatures.
+ * Encrypts secrets at rest with AES-256-GCM under the server key: WeChat session_keys in the
+ * database and the tokens remembered by the code exchange cache, so a leaked database (or cache)
+ * alone cannot decrypt users' encrypted data, forge checksession signatures or replay a session.
  * Stored form: `v1.<iv>.<tag>.<ciphertext>` (base64url parts); the version allows key rotation later.
  */
-export interface SessionKeyCipher {
-  encrypt(sessionKey: string): string;
+export interface SecretBox {
+  encrypt(secret: string): string;
   decrypt(stored: string): string;
 }
 
-export function createSessionKeyCipher(serverKey: Buffer): SessionKeyCipher {
+export function createSecretBox(serverKey: Buffer): SecretBox {
   if (serverKey.length !== 32) {
-    throw new Error("The session key encryption key must be 32 bytes (base64 of 32 random bytes).");
+    throw new Error("The at-rest encryption key must be 32 bytes (base64 of 32 random bytes).");
   }
   return {
-    encrypt(sessionKey) {
+    encrypt(secret) {
       const iv = randomBytes(12);
       const cipher = createCipheriv("aes-256-gcm", serverKey, iv);
-      const ciphertext = Buffer.concat([cipher.update(sessionKey, "utf8"), cipher.final()]);
+      const ciphertext = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
       return ["v1", iv, cipher.getAuthTag(), ciphertext]
         .map((part) => (typeof part === "string" ? part : part.toString("base64url")))
         .join(".");
     },
     decrypt(stored) {
       const [version, iv, tag, ciphertext] = stored.split(".");
-      if (version !== "v1" || !iv || !tag || !ciphertext) throw new Error("Unrecognised encrypted session_key format.");
+      if (version !== "v1" || !iv || !tag || !ciphertext) throw new Error("Unrecognised encrypted secret format.");
       const decipher = createDecipheriv("aes-256-gcm", serverKey, Buffer.from(iv, "base64url"));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]).toString("utf8");

@@ -1,13 +1,13 @@
-import { createDatabase } from "@mp-auth/db";
 import { encryptForUser, getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, loginAs, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import { attempt, loginAs, startApiHarness, type ApiHarness } from "./api-harness.ts";
 
-let server: TestServer;
+/** user.bindPhone's rules, through createCaller against the real mock WeChat over HTTP. */
+let api: ApiHarness;
 beforeAll(async () => {
-  server = await startTestServer();
+  api = await startApiHarness();
 });
-afterAll(async () => server?.close());
+afterAll(async () => api?.close());
 
 /** What the legacy button hands the mini-program, as it sends it on. */
 async function buttonData(
@@ -15,7 +15,7 @@ async function buttonData(
   data: Record<string, unknown>,
   watermark?: { appid?: string; timestamp?: number },
 ) {
-  const { encryptedData, iv } = await encryptForUser(server.mockWechatUrl, {
+  const { encryptedData, iv } = await encryptForUser(api.mock.url, {
     openid,
     data,
     ...(watermark ? { watermark } : {}),
@@ -23,45 +23,42 @@ async function buttonData(
   return { encryptedData, iv };
 }
 
-const login = (openid?: string) => loginAs(server, openid);
+const login = (openid?: string) => loginAs(api, openid);
 
 type Profile = { id: string; phoneNumber: string | null };
 
 describe("user.bindPhone with a getPhoneNumber code", () => {
   it("binds the number WeChat verified and shows it in user.me", async () => {
     const { token } = await login();
-    const { code, phoneNumber } = await mintPhoneCode(server.mockWechatUrl, { phoneNumber: "13800138000" });
-    const bound = await call<Profile>(server.url, "user.bindPhone", { token, input: { code } });
+    const { code, phoneNumber } = await mintPhoneCode(api.mock.url, { phoneNumber: "13800138000" });
+    const bound = await attempt(api.caller(token).user.bindPhone({ code }));
     expect(bound.status).toBe(200);
     expect(bound.data!.phoneNumber).toBe(phoneNumber);
-    const me = await call<Profile>(server.url, "user.me", { type: "query", token });
+    const me = await attempt(api.caller(token).user.me());
     expect(me.data!.phoneNumber).toBe("13800138000");
   });
 
   it("shares one access token across 20 concurrent bindings (one stable_token call)", async () => {
-    const before = (await getMockStats(server.mockWechatUrl))["/cgi-bin/stable_token"] ?? 0;
+    const before = (await getMockStats(api.mock.url))["/cgi-bin/stable_token"] ?? 0;
     const users = await Promise.all(Array.from({ length: 20 }, () => login()));
-    const codes = await Promise.all(users.map(() => mintPhoneCode(server.mockWechatUrl, {})));
+    const codes = await Promise.all(users.map(() => mintPhoneCode(api.mock.url, {})));
     const results = await Promise.all(
-      users.map((u, i) => call(server.url, "user.bindPhone", { token: u.token, input: { code: codes[i]!.code } })),
+      users.map((u, i) => attempt(api.caller(u.token).user.bindPhone({ code: codes[i]!.code }))),
     );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const calls = ((await getMockStats(server.mockWechatUrl))["/cgi-bin/stable_token"] ?? 0) - before;
+    const calls = ((await getMockStats(api.mock.url))["/cgi-bin/stable_token"] ?? 0) - before;
     expect(calls).toBeLessThanOrEqual(1);
   });
 
   it("refreshes the access token once and retries once on 40001", async () => {
     const { token } = await login();
-    await call(server.url, "user.bindPhone", {
-      token,
-      input: { code: (await mintPhoneCode(server.mockWechatUrl, {})).code },
-    });
-    const statsBefore = await getMockStats(server.mockWechatUrl);
-    await injectFault(server.mockWechatUrl, { path: "/wxa/business/getuserphonenumber", errcode: 40001 });
-    const { code } = await mintPhoneCode(server.mockWechatUrl, {});
-    const result = await call<Profile>(server.url, "user.bindPhone", { token, input: { code } });
+    await api.caller(token).user.bindPhone({ code: (await mintPhoneCode(api.mock.url, {})).code });
+    const statsBefore = await getMockStats(api.mock.url);
+    await injectFault(api.mock.url, { path: "/wxa/business/getuserphonenumber", errcode: 40001 });
+    const { code } = await mintPhoneCode(api.mock.url, {});
+    const result = await attempt(api.caller(token).user.bindPhone({ code }));
     expect(result.status).toBe(200);
-    const statsAfter = await getMockStats(server.mockWechatUrl);
+    const statsAfter = await getMockStats(api.mock.url);
     expect(statsAfter["/cgi-bin/stable_token"]! - (statsBefore["/cgi-bin/stable_token"] ?? 0)).toBe(1);
     expect(statsAfter["/wxa/business/getuserphonenumber"]! - statsBefore["/wxa/business/getuserphonenumber"]!).toBe(2);
   });
@@ -73,28 +70,28 @@ describe("user.bindPhone with a getPhoneNumber code", () => {
     { errcode: 40013, status: 500, reason: "WX_MISCONFIGURED", action: "show" },
   ])("maps getuserphonenumber $errcode to $reason", async ({ errcode, status, reason, action }) => {
     const { token } = await login();
-    const { code } = await mintPhoneCode(server.mockWechatUrl, {});
-    await injectFault(server.mockWechatUrl, { path: "/wxa/business/getuserphonenumber", errcode });
-    const result = await call(server.url, "user.bindPhone", { token, input: { code } });
+    const { code } = await mintPhoneCode(api.mock.url, {});
+    await injectFault(api.mock.url, { path: "/wxa/business/getuserphonenumber", errcode });
+    const result = await attempt(api.caller(token).user.bindPhone({ code }));
     expect(result.status).toBe(status);
     expect(result.error!.data).toMatchObject({ reason, action });
-    const me = await call<Profile>(server.url, "user.me", { type: "query", token });
+    const me = await attempt(api.caller(token).user.me());
     expect(me.data!.phoneNumber).toBeNull();
   });
 
   it("refuses a used phone code", async () => {
     const { token } = await login();
-    const { code } = await mintPhoneCode(server.mockWechatUrl, {});
-    expect((await call(server.url, "user.bindPhone", { token, input: { code } })).status).toBe(200);
-    const again = await call(server.url, "user.bindPhone", { token, input: { code } });
+    const { code } = await mintPhoneCode(api.mock.url, {});
+    expect((await attempt(api.caller(token).user.bindPhone({ code }))).status).toBe(200);
+    const again = await attempt(api.caller(token).user.bindPhone({ code }));
     expect(again.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "PHONE_CODE_INVALID" });
   });
 
   it("a token refused twice surfaces as a retryable WX_UNAVAILABLE", async () => {
     const { token } = await login();
-    const { code } = await mintPhoneCode(server.mockWechatUrl, {});
-    await injectFault(server.mockWechatUrl, { path: "/wxa/business/getuserphonenumber", errcode: 40001, count: 2 });
-    const result = await call(server.url, "user.bindPhone", { token, input: { code } });
+    const { code } = await mintPhoneCode(api.mock.url, {});
+    await injectFault(api.mock.url, { path: "/wxa/business/getuserphonenumber", errcode: 40001, count: 2 });
+    const result = await attempt(api.caller(token).user.bindPhone({ code }));
     expect(result.status).toBe(502);
     expect(result.error!.data).toMatchObject({ reason: "WX_UNAVAILABLE", action: "retry" });
   });
@@ -103,23 +100,18 @@ describe("user.bindPhone with a getPhoneNumber code", () => {
     const first = await login();
     const second = await login();
     const number = "13912345678";
-    await call(server.url, "user.bindPhone", {
-      token: first.token,
-      input: { code: (await mintPhoneCode(server.mockWechatUrl, { phoneNumber: number })).code },
-    });
-    const moved = await call<Profile>(server.url, "user.bindPhone", {
-      token: second.token,
-      input: { code: (await mintPhoneCode(server.mockWechatUrl, { phoneNumber: number })).code },
-    });
+    await api
+      .caller(first.token)
+      .user.bindPhone({ code: (await mintPhoneCode(api.mock.url, { phoneNumber: number })).code });
+    const moved = await attempt(
+      api
+        .caller(second.token)
+        .user.bindPhone({ code: (await mintPhoneCode(api.mock.url, { phoneNumber: number })).code }),
+    );
     expect(moved.data!.phoneNumber).toBe(number);
-    const firstMe = await call<Profile>(server.url, "user.me", { type: "query", token: first.token });
+    const firstMe = await attempt(api.caller(first.token).user.me());
     expect(firstMe.data!.phoneNumber).toBeNull();
-    const db = await createDatabase(server.databaseUrl);
-    try {
-      expect(await db.user.count({ where: { phoneNumber: number } })).toBe(1);
-    } finally {
-      await db.$disconnect();
-    }
+    expect(await api.db.user.count({ where: { phoneNumber: number } })).toBe(1);
   });
 });
 
@@ -129,7 +121,7 @@ describe("user.bindPhone with legacy encryptedData", () => {
   it("decrypts with the stored session_key and checks the watermark", async () => {
     const { token, openid } = await login();
     const encrypted = await buttonData(openid, phoneData);
-    const result = await call<Profile>(server.url, "user.bindPhone", { token, input: encrypted });
+    const result = await attempt(api.caller(token).user.bindPhone(encrypted));
     expect(result.status).toBe(200);
     expect(result.data!.phoneNumber).toBe("13700137000");
   });
@@ -137,19 +129,16 @@ describe("user.bindPhone with legacy encryptedData", () => {
   it("answers SESSION_KEY_STALE when WeChat rotated the key, and a fresh login fixes it", async () => {
     const { token, openid } = await login();
     // The user ran wx.login again (key rotated) but that code never reached us.
-    await mintLoginCode(server.mockWechatUrl, { openid });
+    await mintLoginCode(api.mock.url, { openid });
     const encrypted = await buttonData(openid, phoneData);
-    const stale = await call(server.url, "user.bindPhone", { token, input: encrypted });
+    const stale = await attempt(api.caller(token).user.bindPhone(encrypted));
     expect(stale.status).toBe(401);
     expect(stale.error!.data).toMatchObject({ code: "UNAUTHORIZED", reason: "SESSION_KEY_STALE", action: "relogin" });
 
     // What the link does: a fresh code (bound to WeChat's current key), auth.login, retry.
-    const { code } = await mintLoginCode(server.mockWechatUrl, { openid, rotateSessionKey: false });
-    const relogged = await call<LoginResult>(server.url, "auth.login", { input: { code } });
-    const retried = await call<Profile>(server.url, "user.bindPhone", {
-      token: relogged.data!.token,
-      input: encrypted,
-    });
+    const { code } = await mintLoginCode(api.mock.url, { openid, rotateSessionKey: false });
+    const relogged = await attempt(api.caller().auth.login({ code }));
+    const retried = await attempt(api.caller(relogged.data!.token).user.bindPhone(encrypted));
     expect(retried.status).toBe(200);
     expect(retried.data!.phoneNumber).toBe("13700137000");
   });
@@ -160,22 +149,19 @@ describe("user.bindPhone with legacy encryptedData", () => {
     // Flipping a bit of the iv flips the same bit of the first plaintext block: '{' is no longer '{'.
     const iv = Buffer.from(encrypted.iv, "base64");
     iv[0] = iv[0]! ^ 0x01;
-    const result = await call(server.url, "user.bindPhone", {
-      token,
-      input: { ...encrypted, iv: iv.toString("base64") },
-    });
+    const result = await attempt(api.caller(token).user.bindPhone({ ...encrypted, iv: iv.toString("base64") }));
     expect(result.status).toBe(400);
     expect(result.error!.data).toMatchObject({ code: "BAD_REQUEST", reason: "ENCRYPTED_DATA_INVALID", action: "show" });
-    expect((await getMockStats(server.mockWechatUrl))["/wxa/checksession"]).toBeGreaterThan(0);
+    expect((await getMockStats(api.mock.url))["/wxa/checksession"]).toBeGreaterThan(0);
   });
 
   it("refuses data made for another app or too old", async () => {
     const { token, openid } = await login();
     const foreign = await buttonData(openid, phoneData, { appid: "wx0000000000000000" });
-    const result = await call(server.url, "user.bindPhone", { token, input: foreign });
+    const result = await attempt(api.caller(token).user.bindPhone(foreign));
     expect(result.error!.data).toMatchObject({ reason: "ENCRYPTED_DATA_INVALID" });
     const old = await buttonData(openid, phoneData, { timestamp: Math.floor(Date.now() / 1000) - 3600 });
-    const oldResult = await call(server.url, "user.bindPhone", { token, input: old });
+    const oldResult = await attempt(api.caller(token).user.bindPhone(old));
     expect(oldResult.error!.data).toMatchObject({ reason: "ENCRYPTED_DATA_INVALID" });
   });
 
@@ -187,7 +173,7 @@ describe("user.bindPhone with legacy encryptedData", () => {
     [{ encryptedData: "AAAA", iv: "AAAA AAAAAAAAAAAAAAAAA==" }, /iv must be base64/],
   ])("refuses malformed input %j", async (input, message) => {
     const { token } = await login();
-    const result = await call(server.url, "user.bindPhone", { token, input });
+    const result = await attempt(api.caller(token).user.bindPhone(input as never));
     expect(result.status).toBe(400);
     expect(result.error!.message).toMatch(message);
   });

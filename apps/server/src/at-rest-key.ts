@@ -3,11 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 /**
- * The key that encrypts session_keys at rest. Production passes SESSION_KEY_ENCRYPTION_KEY; the
+ * The key that encrypts secrets at rest (session_keys, cached code exchanges). Production passes
+ * SESSION_KEY_ENCRYPTION_KEY (its name predates the cache); the
  * embedded default generates one into the git-ignored data folder on first start and reuses it, so
  * stored session_keys stay readable across restarts of a dev server.
  */
-export function loadSessionKeySecret(
+export function loadAtRestKey(
   configured: string | undefined,
   dataDir: string,
 ): { key: Buffer; source: "env" | "dev-file" } {

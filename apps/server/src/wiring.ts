@@ -1,0 +1,85 @@
+import path from "node:path";
+import { createApiDependencies, type WiredApi } from "@mp-auth/api";
+import { dataDir, defaultDatabaseUrl } from "@mp-auth/db";
+import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import type { Logger } from "pino";
+import { loadAtRestKey } from "./at-rest-key.ts";
+import type { ServerEnv } from "./env.ts";
+
+export interface WiredServer {
+  deps: WiredApi;
+  /** Set when WX_APPID is unset: the mock WeChat this server started and talks to. */
+  mock: MockWechat | undefined;
+  /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
+  corsOrigins: true | string[];
+  /** Closes the database, then the mock. */
+  close(): Promise<void>;
+}
+
+/**
+ * Turns the parsed settings into running parts: the mock WeChat when no real app is configured,
+ * then the API's dependencies through createApiDependencies (the same call the tests make).
+ */
+export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredServer> {
+  let mock: MockWechat | undefined;
+  let wechat: { appid: string; secret: string; baseUrl: string };
+  if (env.WX_APPID && env.WX_SECRET) {
+    wechat = { appid: env.WX_APPID, secret: env.WX_SECRET, baseUrl: env.WX_API_BASE };
+    logger.info({ appid: env.WX_APPID, wechatApiBase: env.WX_API_BASE }, "using WeChat");
+  } else {
+    mock = await startMockWechat({
+      host: "127.0.0.1",
+      port: env.WX_MOCK_PORT,
+      appid: MOCK_DEFAULT_APPID,
+      secret: MOCK_DEFAULT_SECRET,
+    });
+    wechat = { appid: mock.appid, secret: mock.secret, baseUrl: mock.url };
+    logger.warn(
+      { mockWechatUrl: mock.url, appid: mock.appid },
+      "WX_APPID is not set: using the MOCK WeChat server. Logins are fake; set WX_APPID and WX_SECRET for a real mini-program.",
+    );
+  }
+
+  try {
+    const atRestKey = loadAtRestKey(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
+    if (atRestKey.source === "dev-file") {
+      logger.warn(
+        "SESSION_KEY_ENCRYPTION_KEY is not set: secrets at rest are encrypted with a generated dev key in .data/.",
+      );
+    }
+    const deps = await createApiDependencies({
+      databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
+      wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
+      atRestKey: atRestKey.key,
+      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+      loginRateLimits: {
+        perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
+        perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
+      },
+      // Development serves its own uploads over http; production avatars must be https.
+      allowHttpAvatarUrls: env.NODE_ENV !== "production" || Boolean(mock),
+      avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
+      publicUrl: env.PUBLIC_URL,
+      logger,
+    });
+
+    const corsList = env.CORS_ORIGINS?.split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean);
+    // Permissive CORS only against the mock (local development); a real deployment lists its origins.
+    const corsOrigins = corsList?.includes("*") ? true : (corsList ?? (mock ? true : []));
+
+    return {
+      deps,
+      mock,
+      corsOrigins,
+      close: async () => {
+        await deps.close();
+        await mock?.close();
+      },
+    };
+  } catch (error) {
+    await mock?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+import { createDatabase, migrateDatabase } from "@mp-auth/db";
+import { createWechatClient } from "@mp-auth/wechat";
+import type { ApiDependencies, ApiLogger } from "./context.ts";
+import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
+import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
+import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
+import { createSecretBox } from "./services/secret-box.ts";
+
+export interface ApiConfig {
+  /** A SQLite `file:` URL; migrated before use. */
+  databaseUrl: string;
+  /** The WeChat app (or the mock's) and where its API answers. */
+  wechat: { appid: string; secret: string; baseUrl: string; timeoutMs?: number };
+  /** 32 bytes: encrypts session_keys and cached code exchanges at rest. */
+  atRestKey: Buffer;
+  sessionTtlSeconds: number;
+  loginRateLimits: { perIpPerMinute: number; perOpenidPerMinute: number };
+  allowHttpAvatarUrls: boolean;
+  /** Folder of uploaded avatar files (created on demand), for the local store. */
+  avatarDir: string;
+  /** Another store (shared storage for several instances) instead of the local folder. */
+  avatarStore?: AvatarStore;
+  publicUrl?: string | undefined;
+  logger: ApiLogger;
+  now?: () => Date;
+}
+
+export interface WiredApi extends ApiDependencies {
+  /** Closes the database connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds every dependency of the API from plain settings: the one wiring, used by the server and by
+ * the tests, so what the tests run is what the server runs.
+ */
+export async function createApiDependencies(config: ApiConfig): Promise<WiredApi> {
+  // Fail on bad settings before anything is opened.
+  const secretBox = createSecretBox(config.atRestKey);
+  // One client, so one access token manager: phone number and checksession calls share its token.
+  const wechat = createWechatClient({
+    ...config.wechat,
+    accessTokens: {
+      onRefreshError: (error) => config.logger.warn({ err: error }, "access_token refresh failed"),
+    },
+  });
+  await migrateDatabase(config.databaseUrl);
+  const db = await createDatabase(config.databaseUrl);
+  return {
+    db,
+    wechat,
+    appid: config.wechat.appid,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+    secretBox,
+    logger: config.logger,
+    loginRateLimiters: createMemoryLoginRateLimiters(config.loginRateLimits),
+    codeExchangeCache: createMemoryCodeExchangeCache(),
+    allowHttpAvatarUrls: config.allowHttpAvatarUrls,
+    avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),
+    publicUrl: config.publicUrl,
+    ...(config.now ? { now: config.now } : {}),
+    close: () => db.$disconnect(),
+  };
+}

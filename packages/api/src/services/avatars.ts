@@ -1,0 +1,125 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_FIELD } from "@mp-auth/contract";
+import { z } from "zod";
+import type { Context } from "../context.ts";
+import { ApiError } from "../errors.ts";
+
+/**
+ * Avatars for the chooseAvatar flow: the button gives a temporary file that exists only on the
+ * phone, so the mini-program uploads it (user.uploadAvatar, multipart, field "file") and sends the
+ * returned URL to user.updateProfile. Where files live is the AvatarStore's business.
+ */
+
+/** Where uploaded avatars are served from, relative to the server's public origin. */
+export const AVATAR_PATH_PREFIX = "/uploads/avatars/";
+
+/** Image types recognised by their first bytes: the client's Content-Type is not trusted. */
+const IMAGE_TYPES: { extension: string; contentType: string; matches(bytes: Buffer): boolean }[] = [
+  {
+    extension: "png",
+    contentType: "image/png",
+    matches: (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
+  { extension: "jpg", contentType: "image/jpeg", matches: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  {
+    extension: "gif",
+    contentType: "image/gif",
+    matches: (b) => ["GIF87a", "GIF89a"].includes(b.subarray(0, 6).toString("latin1")),
+  },
+  {
+    extension: "webp",
+    contentType: "image/webp",
+    matches: (b) => b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP",
+  },
+];
+/** Names we give: 128 random bits and the type's extension. Anything else is not ours to serve. */
+const STORED_NAME = /^[0-9a-f]{32}\.(png|jpg|gif|webp)$/;
+
+/** The content type of a stored avatar by its name, or undefined when the name is not one we give. */
+export function storedAvatarType(name: string): string | undefined {
+  if (!STORED_NAME.test(name)) return undefined;
+  return IMAGE_TYPES.find((type) => name.endsWith(`.${type.extension}`))?.contentType;
+}
+
+export interface StoredAvatar {
+  body: Readable;
+  size: number;
+}
+
+/**
+ * Where avatar files live. Local disk (createLocalAvatarStore) fits one instance; several instances
+ * need shared storage behind the same three calls. Names are checked by the caller (storedAvatarType).
+ */
+export interface AvatarStore {
+  put(name: string, bytes: Uint8Array): Promise<void>;
+  /** The file, or undefined when there is none by that name. */
+  get(name: string): Promise<StoredAvatar | undefined>;
+  delete(name: string): Promise<void>;
+}
+
+export function createLocalAvatarStore(directory: string): AvatarStore {
+  return {
+    async put(name, bytes) {
+      await mkdir(directory, { recursive: true });
+      // 'wx': never overwrite (a random-name collision would be a bug worth failing on).
+      await writeFile(path.join(directory, name), bytes, { flag: "wx" });
+    },
+    async get(name) {
+      // Open first, then size the open file: a file deleted meanwhile is either absent here or
+      // stays readable through its handle until the stream ends.
+      const handle = await open(path.join(directory, name), "r").catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT" || error.code === "EISDIR") return undefined;
+        throw error;
+      });
+      if (!handle) return undefined;
+      try {
+        const info = await handle.stat();
+        if (!info.isFile()) {
+          await handle.close();
+          return undefined;
+        }
+        return { body: handle.createReadStream(), size: info.size };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    },
+    async delete(name) {
+      await unlink(path.join(directory, name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT") throw error;
+      });
+    },
+  };
+}
+
+const FIELD_HINT = `one file field named "${AVATAR_UPLOAD_FIELD}" (Taro.uploadFile name: '${AVATAR_UPLOAD_FIELD}')`;
+
+/** Input of user.uploadAvatar: multipart/form-data carrying the image in the field "file". */
+export const uploadAvatarInput = z
+  .instanceof(FormData, { error: `send multipart/form-data with ${FIELD_HINT}` })
+  .transform((form, ctx) => {
+    const file = form.get(AVATAR_UPLOAD_FIELD);
+    if (file instanceof File) return file;
+    ctx.addIssue({ code: "custom", path: [AVATAR_UPLOAD_FIELD], message: `the upload needs ${FIELD_HINT}` });
+    return z.NEVER;
+  });
+
+/** Stores an uploaded avatar under a random name and answers the URL it is served at. */
+export async function uploadAvatar(ctx: Context & { user: { id: string } }, file: File): Promise<{ url: string }> {
+  if (file.size > AVATAR_MAX_BYTES) {
+    throw new ApiError("UPLOAD_TOO_LARGE", {
+      message: `The avatar is larger than ${Math.round(AVATAR_MAX_BYTES / 1024)} KB.`,
+    });
+  }
+  const bytes = Buffer.from(await file.arrayBuffer());
+  const type = IMAGE_TYPES.find((candidate) => candidate.matches(bytes));
+  if (!type) throw new ApiError("UPLOAD_UNSUPPORTED_TYPE");
+  const name = `${randomBytes(16).toString("hex")}.${type.extension}`;
+  await ctx.deps.avatarStore.put(name, bytes);
+  ctx.deps.logger.info({ userId: ctx.user.id, bytes: bytes.length, type: type.contentType }, "avatar uploaded");
+  const origin = (ctx.deps.publicUrl ?? ctx.request.origin ?? "http://localhost").replace(/\/+$/, "");
+  return { url: `${origin}${AVATAR_PATH_PREFIX}${name}` };
+}
