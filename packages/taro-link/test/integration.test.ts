@@ -7,9 +7,9 @@ import { startServer } from "@mp-auth/server";
 import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMiniappClient } from "../src/create-miniapp-client.ts";
-import { describeError } from "../src/taxonomy.ts";
+import { describeError } from "../src/errors.ts";
 import type { CodeSource } from "../src/code-source.ts";
-import type { SessionLostEvent } from "../src/session-link.ts";
+import type { SessionLostEvent } from "../src/relogin-link.ts";
 import { DEFAULT_STORAGE_KEY, type StoredSession } from "../src/session.ts";
 import { NodeHttpTaro } from "./support/node-http-taro.ts";
 
