@@ -220,7 +220,8 @@ export const ERROR_TAXONOMY = {
 } as const satisfies Record<string, TaxonomyRow>;
 
 export type ErrorReason = keyof typeof ERROR_TAXONOMY;
-export const ERROR_REASONS = Object.keys(ERROR_TAXONOMY) as ErrorReason[];
+// Marked pure: a bundle that never reads ERROR_REASONS (the Taro link) then drops the whole table.
+export const ERROR_REASONS = /* @__PURE__ */ Object.keys(ERROR_TAXONOMY) as ErrorReason[];
 
 /** Reasons a fresh login fixes on a protected call: the Taro link logs in again and retries once. */
 export const SESSION_REASONS = [

@@ -10,14 +10,13 @@ export type CodeSource = () => Promise<string>;
  * On H5, Taro.login gives no code (or rejects): such builds must pass their own code source
  * explicitly (e.g. one that mints codes at the mock WeChat in development).
  */
-export function taroLoginCodeSource(taro: Pick<TaroLike, "login">, timeoutMs?: number): CodeSource {
+export function taroLoginCodeSource(taro: Pick<TaroLike, "login">): CodeSource {
   return () =>
     new Promise<string>((resolve, reject) => {
       const returned = taro.login({
-        ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
         success: (result) => {
           if (typeof result?.code === "string" && result.code !== "") resolve(result.code);
-          else reject(new Error("Taro.login gave no code (this platform has no WeChat login: pass a codeSource)"));
+          else reject(new Error("Taro.login gave no code (no WeChat login here): pass a codeSource"));
         },
         fail: (error) => reject(new Error(`Taro.login failed: ${describeCallbackError(error)}`)),
       });

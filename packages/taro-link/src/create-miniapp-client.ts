@@ -1,11 +1,12 @@
-import { createTRPCClient, createTRPCUntypedClient, type TRPCClient } from "@trpc/client";
-import type { AnyRouter } from "@trpc/server/unstable-core-do-not-import";
-import { installAbortControllerPolyfill } from "./abort-polyfill.ts";
+import { createTRPCClient, createTRPCUntypedClient, type TRPCClient, type TRPCLink } from "@trpc/client";
+import type { AnyTRPCRouter } from "@trpc/server";
+import { createAuthenticatedRequest, type AuthenticatedRequest } from "./authenticated.ts";
 import { taroLoginCodeSource, type CodeSource } from "./code-source.ts";
+import type { RetryOptions } from "./errors.ts";
+import { reloginLink, type SessionLostEvent } from "./relogin-link.ts";
+import { retryLink } from "./retry-link.ts";
 import { createSessionManager, DEFAULT_LOGIN_PATH, type SessionManager } from "./session.ts";
-import { sessionLink, type SessionLostEvent } from "./session-link.ts";
 import type { TaroLike } from "./taro-like.ts";
-import type { RetryOptions } from "./taxonomy.ts";
 import { taroRequestLink } from "./taro-request-link.ts";
 
 export interface MiniappClientOptions {
@@ -25,17 +26,18 @@ export interface MiniappClientOptions {
    */
   onBlocked?: (error: unknown) => void;
   /**
-   * Backoff for action `retry`, used by auth.login (same code again) and by queries. Default 2
-   * retries, 500 ms then 1500 ms, `retryAfterSeconds` up to 10 s. `{ retries: 0 }` turns it off.
+   * Backoff for action `retry`, used by auth.login (same code again), queries and idempotent
+   * authenticated requests. Default 2 retries, 500 ms then 1500 ms, `retryAfterSeconds` up to
+   * 10 s. `{ retries: 0 }` turns it off.
    */
   retry?: RetryOptions;
-  /** Also retry mutations on action `retry` (see SessionLinkOptions.retryMutations). Default false. */
+  /** Also retry the client's mutations on action `retry` (see RetryLinkOptions.retryMutations). Default false. */
   retryMutations?: boolean;
   /** Per-request timeout in milliseconds. Default 20 000. */
   timeoutMs?: number;
   /** Extra headers for every request (never an Authorization header: the session sets it). */
   headers?: Record<string, string> | (() => Record<string, string>);
-  /** UNAUTHORIZED reasons a new login fixes. Default DEFAULT_RELOGIN_REASONS. */
+  /** UNAUTHORIZED reasons a new login fixes. Default the contract's SESSION_REASONS. */
   reloginReasons?: readonly string[];
   /** A stored token closer than this to its expiry is not reused at launch. Default 5 minutes. */
   expiryMarginMs?: number;
@@ -51,36 +53,37 @@ export interface MiniappClientOptions {
   maxURLLength?: number;
 }
 
-/** The session controls an app needs. */
-export type MiniappSession = Pick<
-  SessionManager,
-  "ensureSession" | "login" | "logout" | "getToken" | "getSession" | "clear" | "isBlocked"
->;
-
-export interface MiniappClient<TRouter extends AnyRouter> {
+export interface MiniappClient<TRouter extends AnyTRPCRouter> {
   /** The typed tRPC client: every call carries the session and survives a lost one. */
   client: TRPCClient<TRouter>;
-  session: MiniappSession;
+  /** The session controls an app needs. */
+  session: Pick<
+    SessionManager,
+    "ensureSession" | "login" | "logout" | "getToken" | "getSession" | "clear" | "isBlocked"
+  >;
+  /** Runs a request outside the tRPC client (e.g. Taro.uploadFile) under the same session rules. */
+  authenticated: AuthenticatedRequest;
 }
 
 /**
- * The whole client side in one call: `sessionLink` in front of `taroRequestLink`, plus a session
- * manager whose login and logout go through the same transport but never through sessionLink (a
- * refused login must not trigger another login).
+ * The whole client side in one call. The tRPC client's chain is
+ * `retryLink -> reloginLink -> taroRequestLink`; authenticated requests go through
+ * `retryLink (idempotent only) -> the same reloginLink -> send`. The session manager's login and
+ * logout use the transport alone: a refused login must not trigger another login.
  *
  * Import the router as a type only (`import type { AppRouter } from '@mp-auth/api'`): a value
  * import would bundle the whole server into the mini-program.
  */
-export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappClientOptions): MiniappClient<TRouter> {
-  installAbortControllerPolyfill();
+export function createMiniappClient<TRouter extends AnyTRPCRouter>(
+  options: MiniappClientOptions,
+): MiniappClient<TRouter> {
   const loginPath = options.loginPath ?? DEFAULT_LOGIN_PATH;
-  const logoutPath = options.logoutPath ?? "auth.logout";
   const extraHeaders = options.headers;
 
   // The header function needs the session, and the session needs the transport: the manager
   // is only read when a request is sent, after it has been created below.
   let session: SessionManager | undefined;
-  const transport = taroRequestLink<TRouter>({
+  const transport = taroRequestLink<AnyTRPCRouter>({
     ...options,
     headers: ({ opList }) => ({
       ...(typeof extraHeaders === "function" ? extraHeaders() : extraHeaders),
@@ -88,20 +91,21 @@ export function createMiniappClient<TRouter extends AnyRouter>(options: MiniappC
     }),
   });
 
-  const sessionCalls = createTRPCUntypedClient<TRouter>({ links: [transport] });
-  // The options of the session manager and of sessionLink have the same names as these.
-  const manager = createSessionManager({
+  const sessionCalls = createTRPCUntypedClient<AnyTRPCRouter>({ links: [transport] });
+  // The options of the session manager and of the links have the same names as these.
+  session = createSessionManager({
     ...options,
     codeSource: options.codeSource ?? taroLoginCodeSource(options.taro),
     exchangeCode: (code) => sessionCalls.mutation(loginPath, { code }),
-    revokeSession: () => sessionCalls.mutation(logoutPath),
+    revokeSession: () => sessionCalls.mutation(options.logoutPath ?? "auth.logout"),
     loginPath,
   });
-  session = manager;
 
+  const relogin = reloginLink<AnyTRPCRouter>({ ...options, session });
   const client = createTRPCClient<TRouter>({
-    links: [sessionLink<TRouter>({ ...options, session: manager }), transport],
+    links: [retryLink(options), relogin, transport] as TRPCLink<TRouter>[],
   });
+  const authenticated = createAuthenticatedRequest([retryLink({ retry: options.retry }), relogin], session);
 
-  return { client, session: manager };
+  return { client, session, authenticated };
 }

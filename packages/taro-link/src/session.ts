@@ -1,7 +1,8 @@
 import type { Operation } from "@trpc/client";
 import type { CodeSource } from "./code-source.ts";
 import { ignoreReturnedRejection, type TaroLike } from "./taro-like.ts";
-import { callSafely, describeError, retryDelay, sleeper, type RetryOptions } from "./taxonomy.ts";
+import { readErrorData } from "@mp-auth/contract";
+import { callSafely, retryDelay, sleeper, type RetryOptions } from "./errors.ts";
 
 /** What is kept in storage, under one key. */
 export interface StoredSession {
@@ -24,7 +25,7 @@ export const DEFAULT_EXPIRY_MARGIN_MS = 5 * 60_000;
 export const DEFAULT_RELOGIN_COOLDOWN_MS = 2_000;
 
 /**
- * sessionLink puts an AuthAttempt in each operation's context; the header function fills in the
+ * The relogin link puts an AuthAttempt in each operation's context; the header function fills in the
  * token it actually sent. The link needs that token to compare-and-clear, and to tell a failure
  * of a stale token (retry with the newer one) from a failure of the current one (log in again).
  */
@@ -36,7 +37,7 @@ export interface AuthAttempt {
 export interface SessionManagerOptions {
   taro: Pick<TaroLike, "getStorageSync" | "setStorageSync" | "removeStorageSync" | "checkSession">;
   codeSource: CodeSource;
-  /** Calls `auth.login({ code })` (without sessionLink) and returns its answer. */
+  /** Calls `auth.login({ code })` (without the relogin link: a refused login must not trigger another) and returns its answer. */
   exchangeCode: (code: string) => Promise<unknown>;
   /** Calls `auth.logout` with the stored token. */
   revokeSession?: () => Promise<unknown>;
@@ -97,17 +98,46 @@ export interface SessionManager {
   /** Clears the stored session only if it still holds `token`; returns whether it did. */
   clearIfCurrent(token: string | null): boolean;
   /**
-   * For sessionLink: a call sent with `failedToken` was refused. Joins a login in flight; else
-   * returns the stored token if it is a newer one; else clears `failedToken` and logs in.
+   * For the relogin link: a call sent with `failedToken` was refused. Joins a login in flight; else
+   * returns the stored token if it is a newer one; else clears `failedToken` and logs in (unless
+   * a relogin failed within the cooldown, or the session is blocked: then it fails at once).
    */
   relogin(failedToken: string | null): Promise<string>;
-  /** The ensureSession or login in flight, if any: new calls wait for it instead of failing. */
+  /** The launch check or login in flight, if any: new calls wait for it instead of going out without a token. */
   pendingLogin(): Promise<unknown> | null;
-  /** How many logins have started; sessionLink reports a lost session once per login round. */
-  loginGeneration(): number;
+  /** How many logins have started; the relogin link reports a lost session once per login round. */
+  loginsStarted(): number;
   /** The header function for the transport: `Authorization: Bearer <stored token>`. */
-  authorizationHeaders(opList: readonly Operation[]): Record<string, string>;
+  authorizationHeaders(opList: readonly Pick<Operation, "path" | "context">[]): Record<string, string>;
 }
+
+/**
+ * What the session is doing. At most one run of each kind exists; whoever asks meanwhile shares it.
+ * - idle: nothing in flight.
+ * - checking: ensureSession's launch check (stored token, expiry margin, Taro.checkSession).
+ * - logging-in: one code, one auth.login (retried per the taxonomy), then store. `abandoned` is set
+ *   by logout/clear: the login then stores nothing and fails.
+ */
+type Activity =
+  | { name: "idle" }
+  | { name: "checking"; run: Promise<StoredSession> }
+  | { name: "logging-in"; run: Promise<StoredSession>; abandoned: boolean };
+type Checking = Extract<Activity, { name: "checking" }>;
+type LoggingIn = Extract<Activity, { name: "logging-in" }>;
+
+/**
+ * Whether the session may log in by itself (relogin, ensureSession without a usable token).
+ * - allowed.
+ * - cooling-down: a relogin failed; relogins fail with its error until `until`, so a trickle of
+ *   refused calls while offline does not turn into a burst of Taro.login calls.
+ * - blocked: auth.login answered `block`; every automatic login fails with that error until the
+ *   app calls login() (a user action). A successful login makes it `allowed` again.
+ */
+type AutomaticLogins =
+  { name: "allowed" } | { name: "cooling-down"; until: number; error: unknown } | { name: "blocked"; error: unknown };
+
+const IDLE: Activity = { name: "idle" };
+const ALLOWED: AutomaticLogins = { name: "allowed" };
 
 export function createSessionManager(options: SessionManagerOptions): SessionManager {
   const {
@@ -124,14 +154,12 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   } = options;
   const sleep = sleeper(options.retry);
 
-  let loginInFlight: Promise<StoredSession> | null = null;
-  let ensureInFlight: Promise<StoredSession> | null = null;
-  let generation = 0;
-  // Bumped by logout/clear, so a login that was in flight cannot store a session afterwards.
-  let clearEpoch = 0;
-  let lastReloginFailure: { at: number; error: unknown } | null = null;
-  // Set when auth.login answers `block`: the error every automatic login then fails with.
-  let blockedBy: { error: unknown } | null = null;
+  // The whole state besides storage (which holds the token), in one place.
+  const state: { activity: Activity; automaticLogins: AutomaticLogins; loginsStarted: number } = {
+    activity: IDLE,
+    automaticLogins: ALLOWED,
+    loginsStarted: 0,
+  };
 
   function readStored(): StoredSession | null {
     let raw: unknown;
@@ -153,7 +181,8 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   }
 
   function getToken(): string | null {
-    return readStored()?.token ?? null;
+    const stored = readStored();
+    return stored ? stored.token : null;
   }
 
   function clearIfCurrent(token: string | null): boolean {
@@ -162,51 +191,61 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     return true;
   }
 
-  /** Logs in, unless blocked. Concurrent calls share one in-flight login. */
+  /** Forgets the stored session; a login in flight will store nothing. */
+  function clear(): void {
+    if (state.activity.name === "logging-in") state.activity.abandoned = true;
+    removeStored();
+  }
+
+  /** idle -> logging-in, unless blocked. Concurrent callers share the login in flight. */
   function startLogin(): Promise<StoredSession> {
-    if (loginInFlight) return loginInFlight;
-    if (blockedBy) return Promise.reject(blockedBy.error);
-    generation++;
-    const epochAtStart = clearEpoch;
-    const attempt = (async () => {
-      let code = await codeSource();
-      let answer: unknown;
-      for (let failures = 0, newCodes = 1; ;) {
-        try {
-          answer = await exchangeCode(code);
-          break;
-        } catch (error) {
-          const delay = retryDelay(error, failures, options.retry);
-          const { action } = describeError(error);
-          if (delay >= 0) {
-            failures++;
-            await sleep(delay);
-          } else if (action === "relogin" && newCodes-- > 0) {
-            // WX_CODE_INVALID / WX_CODE_USED: this code is bad, a new one may not be.
-            code = await codeSource();
-          } else {
-            if (action === "block") {
-              blockedBy = { error };
-              callSafely(options.onBlocked, error);
-            }
-            throw error;
-          }
-          if (clearEpoch !== epochAtStart) throw loggedOut();
-        }
-      }
-      const session = toStoredSession(answer);
-      if (!session) throw new Error(`${loginPath} answered without a token and expiresAt`);
-      if (clearEpoch !== epochAtStart) throw loggedOut();
-      taro.setStorageSync(storageKey, session);
-      lastReloginFailure = null;
-      return session;
-    })();
-    loginInFlight = attempt;
+    const { activity, automaticLogins } = state;
+    if (activity.name === "logging-in") return activity.run;
+    if (automaticLogins.name === "blocked") return Promise.reject(automaticLogins.error);
+    state.loginsStarted++;
+    const login = { name: "logging-in", abandoned: false } as LoggingIn;
+    login.run = logIn(login);
+    state.activity = login;
     const done = () => {
-      if (loginInFlight === attempt) loginInFlight = null;
+      if (state.activity === login) state.activity = IDLE;
     };
-    attempt.then(done, done);
-    return attempt;
+    login.run.then(done, done);
+    return login.run;
+  }
+
+  async function logIn(login: LoggingIn): Promise<StoredSession> {
+    let code = await codeSource();
+    let answer: unknown;
+    for (let failures = 0, newCodes = 1; ;) {
+      try {
+        answer = await exchangeCode(code);
+        break;
+      } catch (error) {
+        const delay = retryDelay(error, failures, options.retry);
+        const { action } = readErrorData(error);
+        if (delay >= 0) {
+          // `retry` (or a network failure): the SAME code again, auth.login is idempotent for its life.
+          failures++;
+          await sleep(delay);
+        } else if (action === "relogin" && newCodes-- > 0) {
+          // WX_CODE_INVALID / WX_CODE_USED: this code is bad, a new one may not be.
+          code = await codeSource();
+        } else {
+          if (action === "block") {
+            state.automaticLogins = { name: "blocked", error };
+            callSafely(options.onBlocked, error);
+          }
+          throw error;
+        }
+        if (login.abandoned) throw loggedOut();
+      }
+    }
+    const session = toStoredSession(answer);
+    if (!session) throw new Error(`${loginPath} answered without a token and expiresAt`);
+    if (login.abandoned) throw loggedOut();
+    taro.setStorageSync(storageKey, session);
+    state.automaticLogins = ALLOWED;
+    return session;
   }
 
   function wechatSessionAlive(): Promise<boolean> {
@@ -222,39 +261,44 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     });
   }
 
+  /** idle -> checking -> idle (the stored token is good) or logging-in. */
   function ensureSession(): Promise<StoredSession> {
-    if (loginInFlight) return loginInFlight;
-    if (ensureInFlight) return ensureInFlight;
-    const run = (async () => {
+    if (state.activity.name !== "idle") return state.activity.run;
+    const checking = { name: "checking" } as Checking;
+    state.activity = checking;
+    // Without a usable token this moves on to logging-in at once: calls then wait for that login.
+    checking.run = (async () => {
       const stored = readStored();
       const usable = stored !== null && Date.parse(stored.expiresAt) - expiryMarginMs > now();
       if (usable && (await wechatSessionAlive()) && getToken() === stored.token) return stored;
       return startLogin();
     })();
-    ensureInFlight = run;
     const done = () => {
-      if (ensureInFlight === run) ensureInFlight = null;
+      if (state.activity === checking) state.activity = IDLE;
     };
-    run.then(done, done);
-    return run;
+    checking.run.then(done, done);
+    return checking.run;
   }
 
   async function relogin(failedToken: string | null): Promise<string> {
-    if (loginInFlight) return (await loginInFlight).token;
+    if (state.activity.name === "logging-in") return (await state.activity.run).token;
     const current = getToken();
     if (current !== null && current !== failedToken) return current;
     clearIfCurrent(failedToken);
-    if (lastReloginFailure && now() - lastReloginFailure.at < reloginCooldownMs) throw lastReloginFailure.error;
+    const { automaticLogins } = state;
+    if (automaticLogins.name === "cooling-down" && now() < automaticLogins.until) throw automaticLogins.error;
     try {
       return (await startLogin()).token;
     } catch (error) {
-      lastReloginFailure = { at: now(), error };
+      if (state.automaticLogins.name !== "blocked") {
+        state.automaticLogins = { name: "cooling-down", until: now() + reloginCooldownMs, error };
+      }
       throw error;
     }
   }
 
   async function logout(): Promise<LogoutResult> {
-    clearEpoch++;
+    if (state.activity.name === "logging-in") state.activity.abandoned = true;
     let result: LogoutResult = { revokedOnServer: false };
     if (revokeSession && getToken() !== null) {
       try {
@@ -274,25 +318,24 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
     getSession: readStored,
     ensureSession,
     login() {
-      blockedBy = null;
+      // An explicit (user) action: it ends a blocked state and tries again.
+      if (state.automaticLogins.name === "blocked") state.automaticLogins = ALLOWED;
       return startLogin();
     },
-    isBlocked: () => blockedBy !== null,
+    isBlocked: () => state.automaticLogins.name === "blocked",
     logout,
-    clear() {
-      clearEpoch++;
-      removeStored();
-    },
+    clear,
     clearIfCurrent,
     relogin,
-    pendingLogin: () => ensureInFlight ?? loginInFlight,
-    loginGeneration: () => generation,
+    pendingLogin: () => (state.activity.name === "idle" ? null : state.activity.run),
+    loginsStarted: () => state.loginsStarted,
     authorizationHeaders(opList): Record<string, string> {
       if (opList.every((op) => op.path === loginPath)) return {};
       const token = getToken();
+      // Only the relogin link puts an attempt there.
       for (const op of opList) {
-        const attempt = op.context[AUTH_ATTEMPT_CONTEXT_KEY];
-        if (isAuthAttempt(attempt)) attempt.token = token;
+        const attempt = op.context[AUTH_ATTEMPT_CONTEXT_KEY] as AuthAttempt | undefined;
+        if (attempt) attempt.token = token;
       }
       return token === null ? {} : { Authorization: `Bearer ${token}` };
     },
@@ -300,10 +343,6 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
 }
 
 const loggedOut = () => new Error("Logged out while logging in");
-
-function isAuthAttempt(value: unknown): value is AuthAttempt {
-  return value !== null && typeof value === "object" && "token" in value;
-}
 
 function toStoredSession(value: unknown): StoredSession | null {
   if (value === null || typeof value !== "object") return null;

@@ -1,8 +1,8 @@
 import type { HTTPBatchLinkOptions } from "@trpc/client";
-import type { AnyClientTypes } from "@trpc/server/unstable-core-do-not-import";
+import type { AnyTRPCClientTypes } from "@trpc/server";
 import {
-  describeCallbackError,
   ignoreReturnedRejection,
+  requestFailed,
   type HttpMethod,
   type RequestTaskLike,
   type TaroLike,
@@ -10,9 +10,10 @@ import {
   type TaroRequestSuccess,
 } from "./taro-like.ts";
 import { TaroRequestError } from "./taro-request-error.ts";
+import { bodyText, headerOf, parseTrpcBody } from "./trpc-response.ts";
 
 /** The `fetch` signature tRPC's HTTP links accept. */
-export type FetchLike = NonNullable<HTTPBatchLinkOptions<AnyClientTypes>["fetch"]>;
+export type FetchLike = NonNullable<HTTPBatchLinkOptions<AnyTRPCClientTypes>["fetch"]>;
 type FetchInit = NonNullable<Parameters<FetchLike>[1]>;
 /** taroFetch's own type: a FetchLike whose responses are TaroResponses. */
 export type TaroFetch = (input: Parameters<FetchLike>[0], init?: FetchInit) => Promise<TaroResponse>;
@@ -103,11 +104,7 @@ export function taroFetch(taro: Pick<TaroLike, "request">, options: TaroFetchOpt
           // timeout, a little later, is only a backstop.
           timeout: timeoutMs + PLATFORM_TIMEOUT_GRACE_MS,
           success: (result) => settle(() => resolve(toResponse(result, url, describe))),
-          fail: (error) => {
-            const reason = describeCallbackError(error);
-            const kind = /time ?out/i.test(reason) ? "timeout" : "network";
-            settle(() => reject(new TaroRequestError(kind, `Request failed (${reason}): ${describe}`)));
-          },
+          fail: (error) => settle(() => reject(requestFailed(error, describe))),
         };
         if (typeof body === "string") requestOptions.data = body;
         try {
@@ -115,9 +112,7 @@ export function taroFetch(taro: Pick<TaroLike, "request">, options: TaroFetchOpt
           ignoreReturnedRejection(returned);
           if (returned && typeof returned.abort === "function") task = returned;
         } catch (error) {
-          settle(() =>
-            reject(new TaroRequestError("network", `Request failed (${describeCallbackError(error)}): ${describe}`)),
-          );
+          settle(() => reject(requestFailed(error, describe)));
         }
       }
 
@@ -154,13 +149,9 @@ function createRequestSlots(limit: number) {
 function toHeaderRecord(headers: FetchInit["headers"] | undefined): Record<string, string> {
   const record: Record<string, string> = {};
   if (!headers) return record;
+  // tRPC itself passes a plain object (it turns iterables into one); pairs are accepted too.
   if (Array.isArray(headers)) {
     for (const [name, value] of headers) record[name] = value;
-  } else if (typeof (headers as { forEach?: unknown }).forEach === "function") {
-    // A Headers-like object; tRPC itself passes a plain object.
-    (headers as { forEach(callback: (value: string, name: string) => void): void }).forEach((value, name) => {
-      record[name] = value;
-    });
   } else {
     for (const name of Object.keys(headers)) {
       const value = (headers as Record<string, unknown>)[name];
@@ -171,53 +162,15 @@ function toHeaderRecord(headers: FetchInit["headers"] | undefined): Record<strin
   return record;
 }
 
-function toResponse(result: TaroRequestSuccess, url: string, describe: string): TaroResponse {
-  const status = result.statusCode;
-  const headers = result.header ?? {};
-  const getHeader = (name: string): string | null => {
-    const wanted = name.toLowerCase();
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === wanted) return String(headers[key]);
-    }
-    return null;
-  };
-  const data = result.data;
-  // Some platforms parse JSON despite dataType "text"; accept an already parsed body as it is.
-  const text = typeof data === "string" ? data : data === undefined || data === null ? "" : JSON.stringify(data);
-
-  const badResponse = (what: string) => {
-    const snippet = text.replace(/\s+/g, " ").trim().slice(0, 120);
-    const contentType = getHeader("content-type") ?? "no content-type";
-    return new TaroRequestError(
-      "bad-response",
-      `HTTP ${status} from ${describe} is ${what} (${contentType}): ${snippet || "<empty body>"}`,
-      status,
-    );
-  };
-
+function toResponse(answer: TaroRequestSuccess, url: string, request: string): TaroResponse {
+  const status = answer.statusCode;
   return {
     ok: status >= 200 && status < 300,
     status,
     url,
-    headers: { get: getHeader },
-    text: () => Promise.resolve(text),
-    json: () => {
-      let parsed: unknown = data;
-      if (typeof data === "string") {
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          return Promise.reject(badResponse("not JSON"));
-        }
-      }
-      return isTrpcResponse(parsed) ? Promise.resolve(parsed) : Promise.reject(badResponse("not a tRPC response"));
-    },
+    headers: { get: (name) => headerOf(answer, name) },
+    text: () => Promise.resolve(bodyText(answer)),
+    // A Promise constructor turns parseTrpcBody's throw into the rejection httpBatchLink expects.
+    json: () => new Promise((resolve) => resolve(parseTrpcBody(answer, request, true))),
   };
-}
-
-/** A tRPC response is `{ result }` or `{ error }`, or an array of them for a batch. */
-function isTrpcResponse(value: unknown): boolean {
-  const isEnvelope = (item: unknown) =>
-    item !== null && typeof item === "object" && ("result" in item || "error" in item);
-  return Array.isArray(value) ? value.length > 0 && value.every(isEnvelope) : isEnvelope(value);
 }

@@ -1,3 +1,5 @@
+import { TaroRequestError } from "./taro-request-error.ts";
+
 /**
  * The small part of Taro (or of `wx` itself) this package uses.
  *
@@ -85,4 +87,16 @@ export function describeCallbackError(error: unknown): string {
     if (typeof message === "string" && message !== "") return message;
   }
   return String(error);
+}
+
+/**
+ * A platform's `fail` (`{ errMsg }`) as the TaroRequestError it means: a timeout when the
+ * platform says so, a network failure otherwise (offline, DNS, TLS, domain not allowed...).
+ */
+export function requestFailed(error: unknown, request: string): TaroRequestError {
+  const reason = describeCallbackError(error);
+  return new TaroRequestError(
+    /time ?out/i.test(reason) ? "timeout" : "network",
+    `Request failed (${reason}): ${request}`,
+  );
 }

@@ -7,9 +7,10 @@ import { startServer } from "@mp-auth/server";
 import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMiniappClient } from "../src/create-miniapp-client.ts";
-import { describeError } from "../src/taxonomy.ts";
+import { describeError } from "../src/errors.ts";
+import { readTrpcResponse } from "../src/trpc-response.ts";
 import type { CodeSource } from "../src/code-source.ts";
-import type { SessionLostEvent } from "../src/session-link.ts";
+import type { SessionLostEvent } from "../src/relogin-link.ts";
 import { DEFAULT_STORAGE_KEY, type StoredSession } from "../src/session.ts";
 import { NodeHttpTaro } from "./support/node-http-taro.ts";
 
@@ -280,5 +281,63 @@ describe("session_key rotated by WeChat (legacy encrypted phone data)", () => {
     expect(profile.phoneNumber).toBe("13600136000");
     expect(codes).toBe(2);
     expect((await code2SessionCalls()) - before).toBe(1);
+  });
+});
+
+describe("authenticated requests (outside the tRPC client) against the real server", () => {
+  /** One tRPC call sent by hand with Taro.request, as Taro.uploadFile sends the avatar upload. */
+  function rawCall(taro: NodeHttpTaro, url: string, header: Record<string, string>) {
+    return new Promise<unknown>((resolve, reject) => {
+      taro.request({
+        url,
+        method: "GET",
+        header,
+        dataType: "text",
+        responseType: "text",
+        timeout: 5_000,
+        success: (answer) => {
+          try {
+            resolve(readTrpcResponse(answer, `GET ${url}`));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  it("a revoked session: one relogin, the request sent once more with the new token", async () => {
+    const storage = new Map<string, unknown>();
+    const app = launch(storage);
+    const first = await app.session.ensureSession();
+    expect((await plainMutation("auth.logout", first.token)).status).toBe(200);
+    const before = await code2SessionCalls();
+    const [codesBefore, sentBefore] = [app.counter.codes, app.taro.sent.length];
+
+    const me = await app.authenticated((header) => rawCall(app.taro, `${server.trpcUrl}/user.me`, header), {
+      path: "user.me",
+    });
+
+    expect(me).toMatchObject({ id: expect.any(String) });
+    expect(app.counter.codes).toBe(codesBefore + 1);
+    expect(await code2SessionCalls()).toBe(before + 1);
+    expect(app.session.getToken()).not.toBe(first.token);
+    expect(app.taro.sent.slice(sentBefore).map((line) => line.split("?")[0])).toEqual([
+      "GET /trpc/user.me", // refused: REVOKED
+      "POST /trpc/auth.login",
+      "GET /trpc/user.me", // the retry
+    ]);
+    expect(app.onSessionLost).not.toHaveBeenCalled();
+  });
+
+  it("the server's error reaches the caller with its data, like a tRPC call's", async () => {
+    const app = launch(new Map());
+    await app.session.ensureSession();
+    const error = await app
+      .authenticated((header) => rawCall(app.taro, `${server.trpcUrl}/no.such.procedure`, header))
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ name: "TRPCClientError", data: { code: "NOT_FOUND", httpStatus: 404 } });
+    expect(describeError(error).action).toBe("show");
   });
 });

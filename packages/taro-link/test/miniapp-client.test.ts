@@ -1,3 +1,4 @@
+import { ApiError } from "@mp-auth/api";
 import { createTRPCClient, createTRPCUntypedClient } from "@trpc/client";
 import { initTRPC } from "@trpc/server";
 import { describe, expect, expectTypeOf, it, vi } from "vitest";
@@ -5,14 +6,15 @@ import {
   createMiniappClient,
   createSessionManager,
   DEFAULT_STORAGE_KEY,
-  sessionLink,
+  reloginLink,
+  retryLink,
   taroLoginCodeSource,
   taroRequestLink,
   type SessionLostEvent,
   type SessionManager,
 } from "../src/index.ts";
 import { FakeTaro } from "./support/fake-taro.ts";
-import { FakeAuthServer, FakeProcedureError } from "./support/fake-trpc-server.ts";
+import { FakeAuthServer } from "./support/fake-trpc-server.ts";
 
 // A router shaped like the real one, used only for its type (as the mini-program must).
 const t = initTRPC.create();
@@ -51,10 +53,10 @@ function setup() {
   return { server, taro, client, session, onSessionLost, onBlocked, delays };
 }
 
-/** Errors as the real server's errorFormatter shapes them. */
-const busy = () => new FakeProcedureError("SERVICE_UNAVAILABLE", "WX_BUSY", { action: "retry", retryable: true });
-const blocked = () => new FakeProcedureError("FORBIDDEN", "WX_USER_BLOCKED", { action: "block", retryable: false });
-const codeUsed = () => new FakeProcedureError("BAD_REQUEST", "WX_CODE_USED", { action: "relogin", retryable: false });
+/** Thrown by the fake procedures; the real server's errorFormatter shapes them. */
+const busy = () => new ApiError("WX_BUSY");
+const blocked = () => new ApiError("WX_USER_BLOCKED");
+const codeUsed = () => new ApiError("WX_CODE_USED");
 
 describe("createMiniappClient with a fake Taro", () => {
   it("is typed from the router type", () => {
@@ -109,11 +111,13 @@ describe("createMiniappClient with a fake Taro", () => {
   });
 
   it("a refused auth.login does not trigger a relogin", async () => {
-    const { server, taro, session } = setup();
-    server.loginFailure = new FakeProcedureError("UNAUTHORIZED", "EXPIRED");
-    await expect(session.login()).rejects.toMatchObject({ data: { code: "UNAUTHORIZED" } });
-    expect(taro.requests).toHaveLength(1);
-    expect(taro.loginCalls).toBe(1);
+    const { server, taro, session, onSessionLost } = setup();
+    // Action relogin on auth.login itself: the session's own rule gives it ONE new code, no more.
+    server.loginFailure = new ApiError("EXPIRED");
+    await expect(session.login()).rejects.toMatchObject({ data: { code: "UNAUTHORIZED", reason: "EXPIRED" } });
+    expect(taro.requests).toHaveLength(2);
+    expect(taro.loginCalls).toBe(2);
+    expect(onSessionLost).not.toHaveBeenCalled();
   });
 
   it("logout calls auth.logout with the token and clears storage; even when it fails", async () => {
@@ -167,7 +171,9 @@ describe("createMiniappClient with a fake Taro", () => {
       exchangeCode: (code) => sessionCalls.mutation("auth.login", { code }),
       revokeSession: () => sessionCalls.mutation("auth.logout"),
     });
-    const client = createTRPCClient<ShapeRouter>({ links: [sessionLink({ session }), transport] });
+    const client = createTRPCClient<ShapeRouter>({
+      links: [retryLink(), reloginLink({ session }), transport],
+    });
 
     await expect(client.user.me.query()).resolves.toMatchObject({ nickname: "Tester" });
     expect(taro.requests).toHaveLength(3);

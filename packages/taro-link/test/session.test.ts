@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { taroLoginCodeSource } from "../src/code-source.ts";
 import { createSessionManager, DEFAULT_STORAGE_KEY, type SessionManagerOptions } from "../src/session.ts";
 import { TaroRequestError } from "../src/taro-request-error.ts";
-import { serverErrors } from "./support/fake-ending-link.ts";
+import { serverErrors } from "./support/server-errors.ts";
 import { FakeTaro } from "./support/fake-taro.ts";
 
 const NOW = Date.parse("2030-01-01T00:00:00.000Z");

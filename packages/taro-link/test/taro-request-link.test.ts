@@ -106,7 +106,7 @@ describe("taroRequestLink failures", () => {
     });
     const error = await call.catch((caught: unknown) => caught);
     const cause = causeOf(error);
-    expect(cause.kind).toBe("bad-response");
+    expect(cause.kind).toBe("bad_response");
     expect(cause.status).toBe(502);
     expect((error as Error).message).toBe(
       `HTTP 502 from GET ${URL_BASE}/user.me?batch=1&input=%7B%7D is not JSON (text/html): <html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>`,
@@ -118,7 +118,7 @@ describe("taroRequestLink failures", () => {
     const call = client.query("user.me");
     (await nextRequest(taro)).respond(503, JSON.stringify({ message: "upstream unavailable" }));
     const cause = causeOf(await call.catch((caught: unknown) => caught));
-    expect(cause.kind).toBe("bad-response");
+    expect(cause.kind).toBe("bad_response");
     expect(cause.message).toMatch(
       /^HTTP 503 .* is not a tRPC response \(application\/json\): \{"message":"upstream unavailable"\}$/,
     );

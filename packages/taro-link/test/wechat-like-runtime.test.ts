@@ -40,17 +40,18 @@ describe("in a WeChat-like runtime", () => {
     const outcome = (await vm.runInContext(
       `(async () => {
         const { createMiniappClient } = MpAuthTaroLink;
-        const { client, session } = createMiniappClient({ url: 'https://api.example.com/trpc', taro: wx });
+        const { client, session, authenticated } = createMiniappClient({ url: 'https://api.example.com/trpc', taro: wx });
         const installed = typeof AbortController === 'function';
         const launched = await session.ensureSession();
         const me = await client.user.me.query();
         wx.setStorageSync('mp-auth.session', { token: 'revoked', expiresAt: launched.expiresAt });
         const afterRelogin = await Promise.all([client.user.me.query(), client.user.me.query()]);
+        const sentHeader = await authenticated((headers) => Promise.resolve(headers.Authorization));
         const controller = new AbortController();
         const aborted = client.user.me.query(undefined, { signal: controller.signal }).then(() => 'resolved', (error) => error.message);
         await new Promise((resolve) => setTimeout(resolve, 0));
         controller.abort();
-        return { installed, token: launched.token, me, afterRelogin: afterRelogin.length, aborted: await aborted, stored: session.getToken() };
+        return { installed, token: launched.token, me, afterRelogin: afterRelogin.length, sentHeader, aborted: await aborted, stored: session.getToken() };
       })()`,
       sandbox,
     )) as Record<string, unknown>;
@@ -59,6 +60,7 @@ describe("in a WeChat-like runtime", () => {
     expect(outcome["token"]).toBe("token-1");
     expect(JSON.parse(JSON.stringify(outcome["me"]))).toEqual({ id: "u1", nickname: "Tester", avatarUrl: null });
     expect(outcome["afterRelogin"]).toBe(2);
+    expect(outcome["sentHeader"]).toBe("Bearer token-2");
     expect(outcome["aborted"]).toMatch(/Abort/);
     expect(outcome["stored"]).toBe("token-2");
     expect(wx.loginCalls).toBe(2);

@@ -1,27 +1,8 @@
+import { ApiError, type ErrorReason } from "@mp-auth/api";
+import { TRPCError } from "@trpc/server";
 import type { TaroRequestOptions } from "../../src/taro-like.ts";
 import type { RecordedRequest } from "./fake-taro.ts";
-
-/** An error a fake procedure throws; it becomes a tRPC error response. */
-export class FakeProcedureError extends Error {
-  constructor(
-    readonly code: keyof typeof errorCodes,
-    readonly reason?: string,
-    /** Extra `error.data`, e.g. `{ action: 'retry', retryAfterSeconds: 3 }` as the real server sends. */
-    readonly extraData: Record<string, unknown> = {},
-  ) {
-    super(`${code}${reason ? ` (${reason})` : ""}`);
-  }
-}
-
-const errorCodes = {
-  BAD_REQUEST: { jsonRpc: -32600, httpStatus: 400 },
-  UNAUTHORIZED: { jsonRpc: -32001, httpStatus: 401 },
-  FORBIDDEN: { jsonRpc: -32003, httpStatus: 403 },
-  NOT_FOUND: { jsonRpc: -32004, httpStatus: 404 },
-  TOO_MANY_REQUESTS: { jsonRpc: -32029, httpStatus: 429 },
-  INTERNAL_SERVER_ERROR: { jsonRpc: -32603, httpStatus: 500 },
-  SERVICE_UNAVAILABLE: { jsonRpc: -32053, httpStatus: 503 },
-} as const;
+import { serverErrorAnswer } from "./server-errors.ts";
 
 export interface FakeCall {
   path: string;
@@ -33,7 +14,8 @@ export type FakeProcedure = (call: FakeCall) => unknown;
 /**
  * Answers a Taro request the way a tRPC v11 HTTP handler (no transformer) does: batch paths in
  * the URL, GET inputs in `?input=`, POST inputs in the body, one envelope per call, and the
- * batch's status (the common one, or 207 when they differ).
+ * batch's status (the common one, or 207 when they differ). Procedures throw TRPCErrors (ApiErrors
+ * for the server's reasons); their envelopes are made by the real server's error formatter.
  */
 export function answerLikeTrpc(
   options: TaroRequestOptions,
@@ -52,14 +34,12 @@ export function answerLikeTrpc(
     const input = isBatch ? inputs[index] : inputs;
     const procedure = procedures[path];
     try {
-      if (!procedure) throw new FakeProcedureError("NOT_FOUND");
+      if (!procedure) throw new TRPCError({ code: "NOT_FOUND", message: `No procedure ${path}` });
       return { status: 200, envelope: { result: { data: procedure({ path, input, token }) ?? null } } };
     } catch (error) {
-      const failure = error instanceof FakeProcedureError ? error : new FakeProcedureError("INTERNAL_SERVER_ERROR");
-      const { jsonRpc, httpStatus } = errorCodes[failure.code];
-      const data: Record<string, unknown> = { code: failure.code, httpStatus, path, ...failure.extraData };
-      if (failure.reason) data["reason"] = failure.reason;
-      return { status: httpStatus, envelope: { error: { message: failure.message, code: jsonRpc, data } } };
+      const failure =
+        error instanceof TRPCError ? error : new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: error });
+      return serverErrorAnswer(failure, path);
     }
   });
   const statuses = new Set(outcomes.map((outcome) => outcome.status));
@@ -81,11 +61,11 @@ export class FakeAuthServer {
   /** The code of every auth.login call, failed ones included. */
   loginCodes: string[] = [];
   /** The reason protected procedures give for a token that is not valid. */
-  refusalReason = "EXPIRED";
+  refusalReason: ErrorReason = "EXPIRED";
   /** Set to make auth.login fail. */
-  loginFailure: FakeProcedureError | null = null;
+  loginFailure: TRPCError | null = null;
   /** auth.login failures to answer, one per call, before `loginFailure` applies. */
-  loginFailures: FakeProcedureError[] = [];
+  loginFailures: TRPCError[] = [];
   /** Set to make every issued token already invalid (to test a second refusal). */
   issueDeadTokens = false;
   private issued = 0;
@@ -124,14 +104,14 @@ export class FakeAuthServer {
   };
 
   requireSession(token: string | null): void {
-    if (token === null) throw new FakeProcedureError("UNAUTHORIZED", "NO_TOKEN");
-    if (!this.validTokens.has(token)) throw new FakeProcedureError("UNAUTHORIZED", this.refusalReason);
+    if (token === null) throw new ApiError("NO_TOKEN");
+    if (!this.validTokens.has(token)) throw new ApiError(this.refusalReason);
   }
 
-  private readonly queuedFailures = new Map<string, FakeProcedureError[]>();
+  private readonly queuedFailures = new Map<string, TRPCError[]>();
 
   /** The next calls of `path` fail with these errors, one each, before the procedure runs. */
-  failNext(path: string, ...errors: FakeProcedureError[]): void {
+  failNext(path: string, ...errors: TRPCError[]): void {
     this.queuedFailures.set(path, [...(this.queuedFailures.get(path) ?? []), ...errors]);
   }
 

@@ -1,11 +1,21 @@
-import { createTRPCUntypedClient, TRPCClientError, type Operation } from "@trpc/client";
-import type { AnyRouter } from "@trpc/server/unstable-core-do-not-import";
+import { SESSION_REASONS } from "@mp-auth/contract";
+import { createTRPCUntypedClient, TRPCClientError, type Operation, type TRPCLink } from "@trpc/client";
+import type { AnyTRPCRouter as AnyRouter } from "@trpc/server";
 import { describe, expect, it, vi } from "vitest";
+import { isSessionError } from "../src/errors.ts";
+import { reloginLink, type SessionLostEvent } from "../src/relogin-link.ts";
+import { retryLink, type RetryLinkOptions } from "../src/retry-link.ts";
 import { createSessionManager, DEFAULT_STORAGE_KEY } from "../src/session.ts";
-import { isSessionError, sessionLink, type SessionLinkOptions, type SessionLostEvent } from "../src/session-link.ts";
 import { TaroRequestError } from "../src/taro-request-error.ts";
-import { createFakeEndingLink, serverErrors, trpcError, type EndingCall } from "./support/fake-ending-link.ts";
+import { createFakeEndingLink, type EndingCall } from "./support/fake-ending-link.ts";
 import { FakeTaro } from "./support/fake-taro.ts";
+import { apiError, foreignServerError, serverErrors } from "./support/server-errors.ts";
+
+/**
+ * The client's chain as createMiniappClient builds it: retryLink -> reloginLink -> transport (here
+ * a fake ending link the test answers). `link` is the two session links as one, for tests that
+ * drive an operation by hand.
+ */
 
 const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
@@ -19,8 +29,8 @@ interface SetupOptions {
   now?: () => number;
   /** auth.login answers these errors, one per call, before it succeeds. */
   loginErrors?: Error[];
-  /** sessionLink's retry options; by default its waits are recorded in `delays` and not slept. */
-  retry?: SessionLinkOptions["retry"];
+  /** The retry options; by default waits are recorded in `delays` and not slept. */
+  retry?: RetryLinkOptions["retry"];
   retryMutations?: boolean;
 }
 
@@ -70,7 +80,7 @@ function setup(options: SetupOptions = {}) {
   const answerByToken = (call: EndingCall) => {
     setTimeout(() => {
       if (call.token !== null && validTokens.has(call.token)) call.succeed({ path: call.op.path, token: call.token });
-      else call.fail(trpcError("UNAUTHORIZED", call.token === null ? "NO_TOKEN" : "EXPIRED"));
+      else call.fail(call.token === null ? serverErrors.noToken() : serverErrors.expired());
     }, 1);
   };
   const ending = createFakeEndingLink({
@@ -81,14 +91,19 @@ function setup(options: SetupOptions = {}) {
   const onSessionLost = vi.fn((event: SessionLostEvent) => {
     lostEvents.push(event);
   });
-  const link = sessionLink<AnyRouter>({
+  const retrying = retryLink<AnyRouter>({ retry, ...(options.retryMutations ? { retryMutations: true } : {}) });
+  const relogin = reloginLink<AnyRouter>({
     session,
     onSessionLost,
-    retry,
-    ...(options.retryMutations ? { retryMutations: true } : {}),
     ...(options.reloginReasons ? { reloginReasons: options.reloginReasons } : {}),
   });
-  const client = createTRPCUntypedClient<AnyRouter>({ links: [link, ending.link] });
+  const client = createTRPCUntypedClient<AnyRouter>({ links: [retrying, relogin, ending.link] });
+  // Both session links as one operation link, for tests that subscribe to an operation by hand.
+  const link: TRPCLink<AnyRouter> = (runtime) => {
+    const outer = retrying(runtime);
+    const inner = relogin(runtime);
+    return ({ op, next }) => outer({ op, next: (nextOp) => inner({ op: nextOp, next }) });
+  };
 
   return {
     taro,
@@ -121,7 +136,7 @@ function setup(options: SetupOptions = {}) {
 
 const tick = (ms = 5) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe("sessionLink relogin", () => {
+describe("relogin link", () => {
   it("50 concurrent calls on an expired session: 1 code, 1 auth.login, 50 retries, all succeed", async () => {
     const t = setup();
     t.store("token-old");
@@ -258,7 +273,7 @@ describe("sessionLink relogin", () => {
     const call = t.client.query("user.me", undefined, { signal: controller.signal });
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1), { interval: 1 });
     controller.abort(); // the fake ending link, like a shared batch, keeps the request going
-    t.ending.calls[0]!.fail(trpcError("UNAUTHORIZED", "EXPIRED"));
+    t.ending.calls[0]!.fail(serverErrors.expired());
 
     await expect(call).rejects.toThrow(/Aborted/);
     await tick();
@@ -295,7 +310,7 @@ describe("sessionLink relogin", () => {
     await t.session.login();
     expect(t.session.getToken()).toBe("token-1");
 
-    t.ending.calls[0]!.fail(trpcError("UNAUTHORIZED", "REVOKED"));
+    t.ending.calls[0]!.fail(serverErrors.revoked());
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
     expect(t.session.getToken()).toBe("token-1");
     // Retried at once with the newer token, without a new code or login.
@@ -333,19 +348,20 @@ describe("sessionLink relogin", () => {
   });
 
   it("passes non-session errors through untouched, without any login", async () => {
-    const t = setup({ manualAnswers: true });
+    const t = setup({ manualAnswers: true, retry: { retries: 0 } });
     t.store("token-1");
     const errors = [
-      trpcError("UNAUTHORIZED"), // no reason: not a session refusal this link understands
-      trpcError("UNAUTHORIZED", "SOMETHING_ELSE"), // not in the relogin reasons, no action
-      trpcError("UNAUTHORIZED", "SOMETHING_ELSE", 401, { action: "show" }),
-      trpcError("FORBIDDEN", "NOT_OWNER", 403),
-      trpcError("FORBIDDEN", "EXPIRED", 403, { action: "relogin" }), // relogin needs UNAUTHORIZED
+      foreignServerError("UNAUTHORIZED"), // no reason: not a session refusal this link understands
+      foreignServerError("UNAUTHORIZED", { reason: "SOMETHING_ELSE" }), // not in the relogin reasons, no action
+      foreignServerError("UNAUTHORIZED", { reason: "SOMETHING_ELSE", action: "show" }),
+      foreignServerError("FORBIDDEN", { reason: "NOT_OWNER" }),
+      foreignServerError("FORBIDDEN", { reason: "EXPIRED", action: "relogin" }), // relogin needs UNAUTHORIZED
       serverErrors.invalidInput(),
-      trpcError("NOT_FOUND", "NOT_FOUND", 404, { action: "show" }),
-      trpcError("TOO_MANY_REQUESTS", "WX_RATE_LIMITED", 429),
-      trpcError("SERVICE_UNAVAILABLE", "WX_BUSY", 503),
-      trpcError("BAD_REQUEST", "INVALID_INPUT", 400),
+      serverErrors.notFound(),
+      apiError("WX_RATE_LIMITED", { retryAfterSeconds: 60 }),
+      serverErrors.wxBusy(), // retry, but retries are off here
+      serverErrors.blocked(),
+      serverErrors.codeUsed(), // relogin, but not UNAUTHORIZED: only auth.login gets a new code
     ];
     for (const [index, error] of errors.entries()) {
       const call = t.client.query("user.me");
@@ -364,7 +380,7 @@ describe("sessionLink relogin", () => {
     t.store("token-old");
     const call = t.client.query("user.me");
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
-    t.ending.calls[0]!.fail(trpcError("UNAUTHORIZED", "SESSION_KEY_STALE"));
+    t.ending.calls[0]!.fail(foreignServerError("UNAUTHORIZED", { reason: "SESSION_KEY_STALE" }));
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
     expect(t.ending.calls[1]!.token).toBe("token-1");
     t.ending.calls[1]!.succeed("ok");
@@ -378,7 +394,7 @@ describe("sessionLink relogin", () => {
     const call = t.client.mutation("auth.login", { code: "x" });
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
     expect(t.ending.calls[0]!.headers).toEqual({});
-    const refusal = trpcError("UNAUTHORIZED", "EXPIRED");
+    const refusal = serverErrors.expired();
     t.ending.calls[0]!.fail(refusal);
     await expect(call).rejects.toBe(refusal);
     await tick();
@@ -399,26 +415,33 @@ describe("sessionLink relogin", () => {
 });
 
 describe("isSessionError", () => {
-  it("recognises only UNAUTHORIZED with a relogin reason", () => {
-    expect(isSessionError(trpcError("UNAUTHORIZED", "EXPIRED"))).toBe(true);
-    expect(isSessionError(trpcError("UNAUTHORIZED", "REVOKED"))).toBe(true);
-    expect(isSessionError(trpcError("UNAUTHORIZED"))).toBe(false);
-    expect(isSessionError(trpcError("FORBIDDEN", "EXPIRED", 403))).toBe(false);
-    expect(isSessionError(new Error("UNAUTHORIZED"))).toBe(false);
-    expect(isSessionError(null)).toBe(false);
-    expect(isSessionError(trpcError("UNAUTHORIZED", "SESSION_KEY_STALE"))).toBe(true);
-    expect(isSessionError(trpcError("UNAUTHORIZED", "OTHER"), ["OTHER"])).toBe(true);
-    expect(isSessionError(trpcError("UNAUTHORIZED", "SESSION_KEY_STALE"), ["EXPIRED"])).toBe(false);
+  it("recognises only UNAUTHORIZED with a relogin reason (the contract's SESSION_REASONS by default)", () => {
+    const reason = (code: Parameters<typeof foreignServerError>[0], value?: string) =>
+      foreignServerError(code, value === undefined ? {} : { reason: value });
+    expect(isSessionError(reason("UNAUTHORIZED", "EXPIRED"), SESSION_REASONS)).toBe(true);
+    expect(isSessionError(reason("UNAUTHORIZED", "REVOKED"), SESSION_REASONS)).toBe(true);
+    expect(isSessionError(reason("UNAUTHORIZED"), SESSION_REASONS)).toBe(false);
+    expect(isSessionError(reason("FORBIDDEN", "EXPIRED"), SESSION_REASONS)).toBe(false);
+    expect(isSessionError(new Error("UNAUTHORIZED"), SESSION_REASONS)).toBe(false);
+    expect(isSessionError(null, SESSION_REASONS)).toBe(false);
+    expect(isSessionError(reason("UNAUTHORIZED", "SESSION_KEY_STALE"), SESSION_REASONS)).toBe(true);
+    expect(isSessionError(reason("UNAUTHORIZED", "OTHER"), ["OTHER"])).toBe(true);
+    expect(isSessionError(reason("UNAUTHORIZED", "SESSION_KEY_STALE"), ["EXPIRED"])).toBe(false);
   });
 
   it("or an UNAUTHORIZED whose data.action is relogin, whatever its reason", () => {
-    expect(isSessionError(trpcError("UNAUTHORIZED", "NEW_REASON", 401, { action: "relogin" }))).toBe(true);
-    expect(isSessionError(trpcError("UNAUTHORIZED", "NEW_REASON", 401, { action: "relogin" }), [])).toBe(true);
-    expect(isSessionError(serverErrors.codeUsed())).toBe(false);
+    const newReason = foreignServerError("UNAUTHORIZED", { reason: "NEW_REASON", action: "relogin" });
+    expect(isSessionError(newReason, SESSION_REASONS)).toBe(true);
+    expect(isSessionError(newReason, [])).toBe(true);
+    // Every session refusal of the real server, by its action alone.
+    for (const refusal of [serverErrors.noToken(), serverErrors.expired(), serverErrors.sessionKeyStale()]) {
+      expect(isSessionError(refusal, [])).toBe(true);
+    }
+    expect(isSessionError(serverErrors.codeUsed(), SESSION_REASONS)).toBe(false);
   });
 });
 
-describe("sessionLink and the server taxonomy", () => {
+describe("retry and relogin links and the server taxonomy", () => {
   it("SESSION_KEY_STALE (a default relogin reason) triggers one relogin and one retry", async () => {
     const t = setup({ manualAnswers: true });
     t.store("token-old");
@@ -456,7 +479,7 @@ describe("sessionLink and the server taxonomy", () => {
     t.store("token-old");
     const call = t.client.query("user.me");
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(1));
-    t.ending.calls[0]!.fail(trpcError("UNAUTHORIZED", "SOME_NEW_REASON", 401, { action: "relogin" }));
+    t.ending.calls[0]!.fail(foreignServerError("UNAUTHORIZED", { reason: "SOME_NEW_REASON", action: "relogin" }));
     await vi.waitFor(() => expect(t.ending.calls).toHaveLength(2));
     t.ending.calls[1]!.succeed("ok");
     await expect(call).resolves.toBe("ok");

@@ -1,20 +1,10 @@
+import { readErrorData, type ClientAction } from "@mp-auth/contract";
 import { TaroRequestError } from "./taro-request-error.ts";
-
-/**
- * What to do about an error. The server decides and sends it as `error.data.action` (the same
- * union as `ClientAction` of @mp-auth/api, kept here so the link has no dependency on the API
- * package; a type test checks that both stay equal).
- * - relogin: get a fresh login code, call auth.login, retry the call once.
- * - retry: the same call may succeed later.
- * - show: tell the user; retrying will not help.
- * - block: WeChat refuses this user (errcode 40226): stop logging in automatically.
- */
-export type ClientAction = "relogin" | "retry" | "show" | "block";
 
 /** An error as a UI needs it: what to offer (by action) and what to say. */
 export interface ErrorDescription {
   action: ClientAction;
-  /** The server's `data.reason`, e.g. "WX_BUSY". */
+  /** The server's `data.reason`, e.g. "WX_BUSY" (as sent: a newer server may send a reason this build does not know). */
   reason?: string;
   /** The tRPC code, e.g. "SERVICE_UNAVAILABLE". */
   code?: string;
@@ -37,38 +27,37 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const ACTIONS: readonly string[] = ["relogin", "retry", "show", "block"];
-
-function dataOf(error: unknown): Record<string, unknown> {
-  const data = error !== null && typeof error === "object" ? (error as { data?: unknown }).data : undefined;
-  return data !== null && typeof data === "object" ? (data as Record<string, unknown>) : {};
+/**
+ * Classifies any error a call, an authenticated request, `session.login()` or `ensureSession()`
+ * can reject with. A server error carries its action in `data.action` (read with the contract's
+ * `readErrorData`, which drops malformed fields and unknown actions); a transport failure
+ * (`TaroRequestError` network, timeout or bad_response, itself or as the `cause`) is `retry`;
+ * anything else (an abort, a failed Taro.login, an unknown action) is `show`. For UIs: show -> the
+ * message, retry -> a "try again" button, block -> the blocked screen, relogin -> the silent
+ * relogin already failed: a login button calling `session.login()`.
+ */
+export function describeError(error: unknown): ErrorDescription {
+  const { code, reason, action, retryAfterSeconds } = readErrorData(error);
+  const cause = error instanceof TaroRequestError ? error : (error as { cause?: unknown } | null | undefined)?.cause;
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return {
+    action: action || (cause instanceof TaroRequestError && cause.kind !== "aborted" ? "retry" : "show"),
+    // Each only when the server sent it well-formed (undefined otherwise).
+    reason,
+    code,
+    retryAfterSeconds,
+    message: typeof message === "string" && message !== "" ? message : String(error),
+  };
 }
 
 /**
- * Describes any error a call, `session.login()` or `ensureSession()` can reject with: a server
- * error carries its action in `data.action`; a transport failure (`TaroRequestError` network,
- * timeout or bad-response, itself or as the `cause`) is `retry`; anything else (an abort, a
- * failed Taro.login, an unknown action) is `show`. For UIs: show -> the message, retry -> a "try
- * again" button, block -> the blocked screen, relogin -> the silent relogin already failed: a
- * login button calling `session.login()`.
+ * Whether `error` is an UNAUTHORIZED error a new login fixes: `data.action` is "relogin", or
+ * `data.reason` is one of `reasons` (for servers that send no action; default the contract's
+ * SESSION_REASONS, see the relogin link).
  */
-export function describeError(error: unknown): ErrorDescription {
-  const { code, reason, action, retryAfterSeconds } = dataOf(error);
-  const cause = error instanceof TaroRequestError ? error : (error as { cause?: unknown } | null | undefined)?.cause;
-  const message = (error as { message?: unknown } | null | undefined)?.message;
-  const description: ErrorDescription = {
-    action:
-      typeof action === "string" && ACTIONS.indexOf(action) >= 0
-        ? (action as ClientAction)
-        : cause instanceof TaroRequestError && cause.kind !== "aborted"
-          ? "retry"
-          : "show",
-    message: typeof message === "string" && message !== "" ? message : String(error),
-  };
-  if (typeof reason === "string") description.reason = reason;
-  if (typeof code === "string") description.code = code;
-  if (typeof retryAfterSeconds === "number") description.retryAfterSeconds = retryAfterSeconds;
-  return description;
+export function isSessionError(error: unknown, reasons: readonly string[]): boolean {
+  const { code, reason, action } = readErrorData(error);
+  return code === "UNAUTHORIZED" && (action === "relogin" || (reason !== undefined && reasons.indexOf(reason) >= 0));
 }
 
 /**
