@@ -1,4 +1,4 @@
-export { appRouter, createCaller, type AppRouter } from "./root.ts";
+export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./root.ts";
 export {
   createContextInner,
   type ApiDependencies,
