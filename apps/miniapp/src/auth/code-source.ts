@@ -35,7 +35,7 @@ export class LoginCodeError extends Error {
   }
 }
 
-export interface CodeSourceOptions {
+interface CodeSourceOptions {
   /** process.env.TARO_ENV: "weapp", "h5", ... */
   platform: string;
   /** The configured mock WeChat base URL; empty or undefined when not configured. */

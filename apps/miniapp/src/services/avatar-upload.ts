@@ -120,7 +120,7 @@ export type UploadFile = (options: {
 }) => Promise<{ statusCode: number; data: unknown }>;
 
 /** taro-link's session (apiSession): the slice the relogin rules need. */
-export interface UploadSession {
+interface UploadSession {
   ensureSession: () => Promise<unknown>;
   getToken: () => string | null;
   login: () => Promise<unknown>;

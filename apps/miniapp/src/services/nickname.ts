@@ -6,7 +6,7 @@ import { inputIssueText, type UserFacingError } from "./user-facing-error";
  * sending so the page never sends what the server would refuse, and worded in Chinese.
  */
 
-export interface NicknameHint {
+interface NicknameHint {
   /** "5/20": visible characters (an emoji is one), after trimming. */
   count: string;
   overLimit: boolean;

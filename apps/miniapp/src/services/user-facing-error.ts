@@ -116,7 +116,7 @@ const INVALID_INPUT_BY_OPERATION: Record<UserOperation, string> = {
 };
 
 /** The fields whose issues (`error.data.issues[].path`) are worded one by one. */
-export type WordedField = "nickname" | "avatarUrl";
+type WordedField = "nickname" | "avatarUrl";
 
 const TEXT_BY_INPUT_ISSUE: Record<WordedField, Record<InputIssueCode, string>> = {
   nickname: {
@@ -257,7 +257,7 @@ export function userFacingError(error: unknown, operation: UserOperation = "sess
 }
 
 /** What the page says when the getPhoneNumber button itself reports no number (no server call). */
-export type PhoneButtonFeedback =
+type PhoneButtonFeedback =
   /** A gentle note, not an error: the user chose not to share the number. */
   { kind: "note"; message: string } | { kind: "problem"; problem: UserFacingError };
 

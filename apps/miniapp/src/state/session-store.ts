@@ -30,7 +30,7 @@ export interface SessionStoreDeps<User> {
   reportError?: (error: unknown) => void;
 }
 
-export interface SessionStore<User> {
+interface SessionStore<User> {
   getState: () => SessionState<User>;
   subscribe: (listener: () => void) => () => void;
   /** Called once at launch. */
