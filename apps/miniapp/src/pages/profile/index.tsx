@@ -1,3 +1,4 @@
+import type { RouterInputs } from "@mp-auth/api";
 import { Button, Image, Input, Text, View } from "@tarojs/components";
 import Taro from "@tarojs/taro";
 import { useRef, useState } from "react";
@@ -5,7 +6,6 @@ import { createDevPhoneCodeSource } from "../../auth/dev-phone-code-source";
 import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
 import { SignedOutPanel } from "../../components/signed-out-panel";
-import type { RouterInputs } from "@mp-auth/api";
 import { api, apiSession, type CurrentUser } from "../../services/api";
 import { avatarUploadUrl, uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
 import { avatarInitial, displayNickname } from "../../services/format";
