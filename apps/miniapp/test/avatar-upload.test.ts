@@ -1,3 +1,4 @@
+import { TaroRequestError } from "@mp-auth/taro-link";
 import { describe, expect, it, vi } from "vitest";
 import {
   AvatarUploadError,
@@ -8,6 +9,7 @@ import {
   type AvatarUploadDeps,
   type UploadFile,
 } from "../src/services/avatar-upload";
+import { userFacingError } from "../src/services/user-facing-error";
 
 describe("serverBaseUrlFromApiUrl", () => {
   it("drops the /trpc suffix of the API URL", () => {
@@ -29,14 +31,26 @@ describe("serverBaseUrlFromApiUrl", () => {
 });
 
 describe("parseAvatarUploadResponse", () => {
-  it("returns the URL of a stored image, from text or an object", () => {
+  it("returns the URL of a stored image, from text or an object, and from tRPC's result shape", () => {
     expect(parseAvatarUploadResponse(200, '{"url":"http://127.0.0.1:3000/uploads/avatars/a.png"}')).toBe(
       "http://127.0.0.1:3000/uploads/avatars/a.png",
     );
     expect(parseAvatarUploadResponse(200, { url: "https://cdn.example.com/a.png" })).toBe(
       "https://cdn.example.com/a.png",
     );
+    expect(parseAvatarUploadResponse(200, '{"result":{"data":{"url":"https://cdn.example.com/b.png"}}}')).toBe(
+      "https://cdn.example.com/b.png",
+    );
   });
+
+  function thrownBy(status: number, body: unknown): unknown {
+    try {
+      parseAvatarUploadResponse(status, body);
+    } catch (error) {
+      return error;
+    }
+    throw new Error(`HTTP ${status} was accepted`);
+  }
 
   it("turns refusals into errors carrying the server's reason and the action", () => {
     const cases: [number, unknown, string, string][] = [
@@ -46,19 +60,33 @@ describe("parseAvatarUploadResponse", () => {
       [415, '{"error":{"message":"type","reason":"UPLOAD_UNSUPPORTED_TYPE"}}', "UPLOAD_UNSUPPORTED_TYPE", "show"],
       [400, '{"error":{"message":"bad","reason":"INVALID_INPUT"}}', "INVALID_INPUT", "show"],
       [500, '{"error":{"message":"Internal server error.","reason":"INTERNAL"}}', "INTERNAL", "retry"],
-      [502, "<html>Bad Gateway</html>", "HTTP_502", "retry"],
-      [200, '{"ok":true}', "BAD_RESPONSE", "retry"],
-      [200, '{"url":"wxfile://tmp_1.png"}', "BAD_RESPONSE", "retry"],
+      // The contract's envelope: its action wins over the status.
+      [
+        429,
+        '{"error":{"message":"slow down","code":-32029,"data":{"reason":"UPLOAD_RATE_LIMITED","action":"retry","code":"TOO_MANY_REQUESTS","httpStatus":429}}}',
+        "UPLOAD_RATE_LIMITED",
+        "retry",
+      ],
     ];
     for (const [status, body, reason, action] of cases) {
-      let thrown: unknown;
-      try {
-        parseAvatarUploadResponse(status, body);
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(status, body);
       expect(thrown, `HTTP ${status}`).toBeInstanceOf(AvatarUploadError);
-      expect((thrown as AvatarUploadError).data).toMatchObject({ reason, action });
+      expect((thrown as AvatarUploadError).data).toMatchObject({ reason, action, httpStatus: status });
+    }
+    expect((thrownBy(401, "") as AvatarUploadError).data.code).toBe("UNAUTHORIZED");
+  });
+
+  it("reports an answer that is not the server's as the link's bad response", () => {
+    const cases: [number, unknown][] = [
+      [502, "<html>Bad Gateway</html>"],
+      [200, '{"ok":true}'],
+      [200, '{"url":"wxfile://tmp_1.png"}'],
+    ];
+    for (const [status, body] of cases) {
+      const thrown = thrownBy(status, body);
+      expect(thrown, `HTTP ${status}`).toBeInstanceOf(TaroRequestError);
+      expect(String((thrown as TaroRequestError).kind).replace("-", "_")).toBe("bad_response");
+      expect((thrown as TaroRequestError).status).toBe(status);
     }
   });
 });
@@ -137,11 +165,15 @@ describe("uploadAvatarFile", () => {
     expect(session.login).not.toHaveBeenCalled();
   });
 
-  it("reports a transport failure as retryable", async () => {
+  it("reports a transport failure as the link's TaroRequestError, which is retryable", async () => {
     const { deps } = fakeDeps([]);
     deps.uploadFile = async () => Promise.reject({ errMsg: "uploadFile:fail timeout" });
-    await expect(uploadAvatarFile("x", deps)).rejects.toMatchObject({ data: { reason: "TIMEOUT", action: "retry" } });
+    const timeout = await uploadAvatarFile("x", deps).catch((error: unknown) => error);
+    expect(timeout).toBeInstanceOf(TaroRequestError);
+    expect(timeout).toMatchObject({ kind: "timeout" });
+    expect(userFacingError(timeout, "avatar")).toMatchObject({ reason: "TIMEOUT", action: "retry" });
     deps.uploadFile = async () => Promise.reject({ errMsg: "uploadFile:fail net::ERR_CONNECTION_REFUSED" });
-    await expect(uploadAvatarFile("x", deps)).rejects.toMatchObject({ data: { reason: "NETWORK", action: "retry" } });
+    const network = await uploadAvatarFile("x", deps).catch((error: unknown) => error);
+    expect(userFacingError(network, "avatar")).toMatchObject({ reason: "NETWORK", action: "retry" });
   });
 });

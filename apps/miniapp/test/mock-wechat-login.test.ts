@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LoginCodeError } from "../src/auth/code-source";
 import {
   createMockWechatLogin,
   MOCK_OPENID_STORAGE_KEY,
@@ -44,14 +45,24 @@ describe("createMockWechatLogin", () => {
   it("reports HTTP errors and non-JSON answers clearly", async () => {
     const failing = createMockWechatLogin("http://mock", fakeDeps(() => ({ statusCode: 502, data: "<html>" })).deps);
     await expect(failing()).rejects.toThrow(/HTTP 502/);
+    await expect(failing()).rejects.toBeInstanceOf(LoginCodeError);
     const html = createMockWechatLogin("http://mock", fakeDeps(() => ({ statusCode: 200, data: "<html>" })).deps);
     await expect(html()).rejects.toThrow(/did not answer JSON/);
+  });
+
+  it("reports an unreachable mock as a failed login code, not as a server error", async () => {
+    const { deps } = fakeDeps(() => ({ statusCode: 200, data: "{}" }));
+    deps.request = async () => Promise.reject({ errMsg: "request:fail connect ECONNREFUSED" });
+    const source = createMockWechatLogin("http://mock", deps);
+    await expect(source()).rejects.toBeInstanceOf(LoginCodeError);
+    await expect(source()).rejects.toThrow(/could not be reached \(request:fail connect ECONNREFUSED\)/);
   });
 });
 
 describe("parseMintedCode", () => {
   it("accepts parsed objects and rejects answers without code or openid", () => {
     expect(parseMintedCode(200, { code: "c", openid: "o" }, "x")).toEqual({ code: "c", openid: "o" });
+    expect(() => parseMintedCode(200, { code: "", openid: "o" }, "x")).toThrow(LoginCodeError);
     expect(() => parseMintedCode(200, { code: "", openid: "o" }, "x")).toThrow(/without code\/openid/);
     expect(() => parseMintedCode(200, '{"code":"c"}', "x")).toThrow(/without code\/openid/);
     expect(() => parseMintedCode(200, null, "x")).toThrow(/without code\/openid/);

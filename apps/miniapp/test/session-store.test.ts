@@ -1,5 +1,14 @@
+import { TaroRequestError } from "@mp-auth/taro-link";
 import { describe, expect, it, vi } from "vitest";
+import { MissingCodeSourceError } from "../src/auth/code-source";
 import { createSessionStore, type SessionStoreDeps } from "../src/state/session-store";
+
+/** What the link rejects with when the server cannot be reached: a TRPCClientError around this. */
+function unreachable() {
+  return Object.assign(new Error("Request failed"), {
+    cause: new TaroRequestError("network", "request:fail connect ECONNREFUSED"),
+  });
+}
 
 interface User {
   id: string;
@@ -35,7 +44,7 @@ describe("session store", () => {
   it("shows a retryable error when the server is down, and recovers on retry", async () => {
     const fetchCurrentUser = vi
       .fn<() => Promise<User>>()
-      .mockRejectedValueOnce(new Error("request:fail"))
+      .mockRejectedValueOnce(unreachable())
       .mockResolvedValueOnce({ id: "u1" });
     const { store } = setup({ fetchCurrentUser });
     await store.start();
@@ -58,7 +67,7 @@ describe("session store", () => {
   it("retries with the stored token when there is one", async () => {
     const ensureSession = vi
       .fn<() => Promise<unknown>>()
-      .mockRejectedValueOnce(new Error("request:fail"))
+      .mockRejectedValueOnce(unreachable())
       .mockResolvedValue(undefined);
     const { store, deps } = setup({ ensureSession, hasStoredSession: () => true });
     await store.start();
@@ -69,10 +78,12 @@ describe("session store", () => {
   });
 
   it("stops at a startup problem without calling the server", async () => {
-    const problem = Object.assign(new Error("no code source"), { name: "MissingCodeSourceError" });
-    const { store, deps } = setup({ startupProblem: problem });
+    const { store, deps } = setup({ startupProblem: new MissingCodeSourceError("h5") });
     await store.start();
-    expect(store.getState()).toMatchObject({ status: "error", error: { reason: "MISSING_CODE_SOURCE" } });
+    expect(store.getState()).toMatchObject({
+      status: "error",
+      error: { reason: "MISSING_CODE_SOURCE", retryable: false },
+    });
     await store.login();
     expect(deps.ensureSession).not.toHaveBeenCalled();
     expect(deps.login).not.toHaveBeenCalled();
@@ -96,7 +107,7 @@ describe("session store", () => {
   });
 
   it("forgets the token locally when the logout call fails", async () => {
-    const { store, deps } = setup({ logout: async () => Promise.reject(new Error("request:fail")) });
+    const { store, deps } = setup({ logout: async () => Promise.reject(unreachable()) });
     await store.start();
     await store.logout();
     expect(deps.forgetSession).toHaveBeenCalled();

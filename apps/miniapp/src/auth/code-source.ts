@@ -9,6 +9,7 @@ export type LoginCodeSource = () => Promise<string>;
 export type CodeSourceChoice =
   { kind: "wechat"; source: LoginCodeSource } | { kind: "mock-wechat"; source: LoginCodeSource; mockWechatUrl: string };
 
+/** This build can never log in: no platform login and no mock configured (H5 without TARO_APP_WX_MOCK_URL). */
 export class MissingCodeSourceError extends Error {
   constructor(platform: string) {
     super(
@@ -16,10 +17,25 @@ export class MissingCodeSourceError extends Error {
         "Build with TARO_APP_WX_MOCK_URL=<mock WeChat server URL> (e.g. http://127.0.0.1:3001) to log in through the mock.",
     );
     this.name = "MissingCodeSourceError";
+    // Keeps `instanceof` working when DevTools down-levels classes to ES5 on upload.
+    Object.setPrototypeOf(this, MissingCodeSourceError.prototype);
   }
 }
 
-export interface CodeSourceOptions {
+/**
+ * A login code source could not give a code (wx.login failed or gave none, the mock WeChat server
+ * could not be reached or answered nonsense). Thrown by every source, so the UI recognises it by
+ * type, whatever the platform's own error text says.
+ */
+export class LoginCodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LoginCodeError";
+    Object.setPrototypeOf(this, LoginCodeError.prototype);
+  }
+}
+
+interface CodeSourceOptions {
   /** process.env.TARO_ENV: "weapp", "h5", ... */
   platform: string;
   /** The configured mock WeChat base URL; empty or undefined when not configured. */

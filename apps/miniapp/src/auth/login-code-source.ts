@@ -1,5 +1,5 @@
 import Taro from "@tarojs/taro";
-import { selectCodeSource, type CodeSourceChoice, type LoginCodeSource } from "./code-source";
+import { LoginCodeError, selectCodeSource, type CodeSourceChoice, type LoginCodeSource } from "./code-source";
 
 /** The real source. wx.login is rate-limited per user: taro-link calls it only to (re)log in. */
 const wechatLogin: LoginCodeSource = async () => {
@@ -7,11 +7,11 @@ const wechatLogin: LoginCodeSource = async () => {
   try {
     result = await Taro.login();
   } catch (failure) {
-    // Taro rejects with wx's plain `{ errMsg }` object: make it an Error the UI can describe.
+    // Taro rejects with wx's plain `{ errMsg }` object: make it an error the UI recognises by type.
     const errMsg = (failure as { errMsg?: unknown } | null)?.errMsg;
-    throw new Error(`wx.login failed: ${typeof errMsg === "string" ? errMsg : String(failure)}`);
+    throw new LoginCodeError(`wx.login failed: ${typeof errMsg === "string" ? errMsg : String(failure)}`);
   }
-  if (!result.code) throw new Error(`wx.login returned no code (${result.errMsg})`);
+  if (!result.code) throw new LoginCodeError(`wx.login returned no code (${result.errMsg})`);
   return result.code;
 };
 

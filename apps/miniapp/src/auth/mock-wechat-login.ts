@@ -1,4 +1,4 @@
-import type { LoginCodeSource } from "./code-source";
+import { LoginCodeError, type LoginCodeSource } from "./code-source";
 
 /**
  * Dev-only login code source: asks the mock WeChat server (`@mp-auth/wechat/mock`) to mint a code.
@@ -29,16 +29,25 @@ export function createMockWechatLogin(mockWechatUrl: string, deps: MockLoginDeps
   const endpoint = `${mockWechatUrl.replace(/\/+$/, "")}/mock/login`;
   return async () => {
     const rememberedOpenid = readRememberedOpenid(deps);
-    const response = await deps.request({
-      url: endpoint,
-      method: "POST",
-      header: { "content-type": "application/json" },
-      data: JSON.stringify(rememberedOpenid ? { openid: rememberedOpenid } : {}),
-      // Parsed here, so an HTML error page from a proxy becomes a clear error, not a crash.
-      dataType: "text",
-      responseType: "text",
-      timeout: MOCK_LOGIN_TIMEOUT_MS,
-    });
+    let response: { statusCode: number; data: unknown };
+    try {
+      response = await deps.request({
+        url: endpoint,
+        method: "POST",
+        header: { "content-type": "application/json" },
+        data: JSON.stringify(rememberedOpenid ? { openid: rememberedOpenid } : {}),
+        // Parsed here, so an HTML error page from a proxy becomes a clear error, not a crash.
+        dataType: "text",
+        responseType: "text",
+        timeout: MOCK_LOGIN_TIMEOUT_MS,
+      });
+    } catch (failure) {
+      // Taro rejects with wx's plain `{ errMsg }`: no code, as when wx.login fails.
+      const errMsg = (failure as { errMsg?: unknown } | null)?.errMsg;
+      throw new LoginCodeError(
+        `Mock WeChat login failed: ${endpoint} could not be reached (${typeof errMsg === "string" ? errMsg : String(failure)})`,
+      );
+    }
     const minted = parseMintedCode(response.statusCode, response.data, endpoint);
     if (minted.openid !== rememberedOpenid) deps.setStorageSync(MOCK_OPENID_STORAGE_KEY, minted.openid);
     return minted.code;
@@ -52,14 +61,14 @@ function readRememberedOpenid(deps: MockLoginDeps): string | undefined {
 
 export function parseMintedCode(statusCode: number, body: unknown, endpoint: string): { code: string; openid: string } {
   if (statusCode < 200 || statusCode >= 300) {
-    throw new Error(`Mock WeChat login failed: ${endpoint} answered HTTP ${statusCode}`);
+    throw new LoginCodeError(`Mock WeChat login failed: ${endpoint} answered HTTP ${statusCode}`);
   }
   let parsed: unknown = body;
   if (typeof body === "string") {
     try {
       parsed = JSON.parse(body);
     } catch {
-      throw new Error(`Mock WeChat login failed: ${endpoint} did not answer JSON`);
+      throw new LoginCodeError(`Mock WeChat login failed: ${endpoint} did not answer JSON`);
     }
   }
   if (
@@ -71,5 +80,5 @@ export function parseMintedCode(statusCode: number, body: unknown, endpoint: str
     const { code, openid } = parsed as { code: string; openid: string };
     if (code.length > 0 && openid.length > 0) return { code, openid };
   }
-  throw new Error(`Mock WeChat login failed: ${endpoint} answered without code/openid`);
+  throw new LoginCodeError(`Mock WeChat login failed: ${endpoint} answered without code/openid`);
 }

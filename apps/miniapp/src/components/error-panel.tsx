@@ -1,5 +1,5 @@
 import { Button, Text, View } from "@tarojs/components";
-import type { UserFacingError } from "../services/error-messages";
+import type { UserFacingError } from "../services/user-facing-error";
 
 interface ErrorPanelProps {
   id: string;

@@ -1,12 +1,11 @@
 import Taro from "@tarojs/taro";
-import type { AppRouter, inferRouterOutputs } from "@mp-auth/api";
+import type { AppRouter, RouterOutputs } from "@mp-auth/api";
 import { createMiniappClient, type TaroLike } from "@mp-auth/taro-link";
 import { createAppCodeSource } from "../auth/login-code-source";
 import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-source";
 
 /** The API client of the whole app. `AppRouter` is imported as a type only: no server code ships. */
 
-export type RouterOutputs = inferRouterOutputs<AppRouter>;
 export type CurrentUser = RouterOutputs["user"]["me"];
 export type DeviceSession = RouterOutputs["auth"]["sessions"][number];
 

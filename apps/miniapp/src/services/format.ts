@@ -1,6 +1,6 @@
 /** Display helpers for the pages (pure; tested in test/format.test.ts). */
 
-export const DEFAULT_NICKNAME = "微信用户";
+const DEFAULT_NICKNAME = "微信用户";
 
 export function displayNickname(nickname: string | null | undefined): string {
   const trimmed = nickname?.trim();

@@ -1,45 +1,45 @@
-/**
- * The client-side nickname hint. The server (packages/api, `nicknameSchema`) is the judge; this
- * only counts the way it does so the "n/20" hint agrees with what it will say.
- */
-
-/** The server's limit: 20 visible characters after trimming. */
-export const NICKNAME_MAX_CHARACTERS = 20;
-
-interface SegmenterLike {
-  segment(text: string): Iterable<unknown>;
-}
-type SegmenterFactory = () => SegmenterLike | undefined;
+import { countGraphemes, NICKNAME_MAX_GRAPHEMES, nicknameProblem, type InputIssueCode } from "@mp-auth/contract";
+import { inputIssueText, type UserFacingError } from "./user-facing-error";
 
 /**
- * Visible characters ("grapheme clusters"), as the server counts them: 👨‍👩‍👧 and 🇨🇳 are one each.
- * Engines without Intl.Segmenter (older WeChat clients) fall back to code points, which counts
- * composed emoji as several characters: the hint is then stricter than the server, never looser.
+ * The nickname field: the contract's rule (the one user.updateProfile judges by), applied before
+ * sending so the page never sends what the server would refuse, and worded in Chinese.
  */
-export function countVisibleCharacters(text: string, createSegmenter: SegmenterFactory = defaultSegmenter): number {
-  const segmenter = createSegmenter();
-  if (!segmenter) return Array.from(text).length;
-  let count = 0;
-  for (const _segment of segmenter.segment(text)) count++;
-  return count;
-}
 
-function defaultSegmenter(): SegmenterLike | undefined {
-  // Some mini-program engines have no Intl at all: referencing it bare would throw.
-  if (typeof Intl === "undefined") return undefined;
-  const intl = Intl as unknown as {
-    Segmenter?: new (locale: string, options: { granularity: "grapheme" }) => SegmenterLike;
-  };
-  return typeof intl.Segmenter === "function" ? new intl.Segmenter("zh-CN", { granularity: "grapheme" }) : undefined;
-}
-
-export interface NicknameHint {
-  /** "5/20" */
-  text: string;
+interface NicknameHint {
+  /** "5/20": visible characters (an emoji is one), after trimming. */
+  count: string;
   overLimit: boolean;
+  /**
+   * The rule's sentence while the draft breaks it (an empty draft is not flagged while typing:
+   * the save says so).
+   */
+  problem: string | undefined;
 }
 
 export function nicknameHint(draft: string): NicknameHint {
-  const count = countVisibleCharacters(draft.trim());
-  return { text: `${count}/${NICKNAME_MAX_CHARACTERS}`, overLimit: count > NICKNAME_MAX_CHARACTERS };
+  const count = countGraphemes(draft.trim());
+  const rule = nicknameProblem(draft);
+  return {
+    count: `${count}/${NICKNAME_MAX_GRAPHEMES}`,
+    overLimit: count > NICKNAME_MAX_GRAPHEMES,
+    problem: rule === undefined || rule === "too_small" ? undefined : inputIssueText("nickname", rule),
+  };
+}
+
+/**
+ * The pre-check of a save: the problem to show instead of sending, or undefined to send. Shaped
+ * like the server's refusal (INVALID_INPUT, action show) so the page shows both the same way.
+ */
+export function nicknameRefusal(draft: string): UserFacingError | undefined {
+  const rule: InputIssueCode | undefined = nicknameProblem(draft);
+  if (rule === undefined) return undefined;
+  return {
+    operation: "nickname",
+    action: "show",
+    retryable: true,
+    reason: "INVALID_INPUT",
+    message: inputIssueText("nickname", rule),
+    serverMessage: undefined,
+  };
 }

@@ -1,4 +1,4 @@
-import { describeError, type UserFacingError } from "../services/error-messages";
+import { userFacingError, type UserFacingError } from "../services/user-facing-error";
 
 /**
  * The app's sign-in state, shared by every page. A plain subscribable object (no React, no Taro)
@@ -30,7 +30,7 @@ export interface SessionStoreDeps<User> {
   reportError?: (error: unknown) => void;
 }
 
-export interface SessionStore<User> {
+interface SessionStore<User> {
   getState: () => SessionState<User>;
   subscribe: (listener: () => void) => () => void;
   /** Called once at launch. */
@@ -66,7 +66,7 @@ export function createSessionStore<User>(deps: SessionStoreDeps<User>): SessionS
 
   function fail(error: unknown): void {
     deps.reportError?.(error);
-    setState({ status: "error", error: describeError(error) });
+    setState({ status: "error", error: userFacingError(error) });
   }
 
   async function run(operation: () => Promise<SessionState<User>>, showLoading: boolean): Promise<void> {

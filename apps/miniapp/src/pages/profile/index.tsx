@@ -1,3 +1,4 @@
+import type { RouterInputs } from "@mp-auth/api";
 import { Button, Image, Input, Text, View } from "@tarojs/components";
 import Taro from "@tarojs/taro";
 import { useRef, useState } from "react";
@@ -8,14 +9,14 @@ import { SignedOutPanel } from "../../components/signed-out-panel";
 import { api, apiSession, type CurrentUser } from "../../services/api";
 import { avatarUploadUrl, uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
 import { avatarInitial, displayNickname } from "../../services/format";
-import { nicknameHint } from "../../services/nickname";
+import { nicknameHint, nicknameRefusal } from "../../services/nickname";
 import { classifyPhoneButtonDetail, maskPhoneNumber, type PhoneButtonDetail } from "../../services/phone-number";
 import {
-  describePhoneButtonFailure,
-  describeProfileError,
-  type ProfileOperation,
-  type ProfileProblem,
-} from "../../services/profile-errors";
+  phoneButtonFeedback,
+  userFacingError,
+  type UserFacingError,
+  type UserOperation,
+} from "../../services/user-facing-error";
 import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
 
@@ -37,7 +38,7 @@ const uploadFile: UploadFile = async (options) => {
   return { statusCode: result.statusCode, data: result.data };
 };
 
-type BindPhoneInput = { code: string } | { encryptedData: string; iv: string };
+type ProfileOperation = Exclude<UserOperation, "session">;
 
 export default function ProfilePage() {
   const state = useSessionState();
@@ -65,7 +66,7 @@ export default function ProfilePage() {
 }
 
 interface ShownProblem {
-  problem: ProfileProblem;
+  problem: UserFacingError;
   /** Set when the server said `retry`: runs the same operation again. */
   retry: (() => void) | undefined;
 }
@@ -92,7 +93,7 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
       sessionStore.replaceUser(await task());
       void Taro.showToast({ title: doneText, icon: "success" });
     } catch (error) {
-      const problem = describeProfileError(operation, error);
+      const problem = userFacingError(error, operation);
       console.error("[mp-auth]", `${operation} failed:`, problem.reason, problem.serverMessage ?? error);
       setShownProblem({
         problem,
@@ -105,11 +106,19 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
   }
 
   function saveNickname() {
-    // Sent as typed: the server trims it and judges length and characters (its answer is shown).
+    // Sent as typed: the server trims it and judges it by the same contract rule checked here.
     const nickname = nicknameDraft;
+    if (busyRef.current) return;
     if (nickname.trim() === (user.nickname ?? "") && nickname.trim() !== "") {
       setShownProblem(null);
       setNote("昵称没有变化");
+      return;
+    }
+    const refusal = nicknameRefusal(nickname);
+    if (refusal) {
+      // What the server would refuse is not sent: the rule's sentence shows at once.
+      setNote(null);
+      setShownProblem({ problem: refusal, retry: undefined });
       return;
     }
     void run(
@@ -147,7 +156,7 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
     if (filePath) uploadAndSaveAvatar(filePath);
   }
 
-  function bindPhone(input: BindPhoneInput) {
+  function bindPhone(input: RouterInputs["user"]["bindPhone"]) {
     void run("phone", () => api.user.bindPhone.mutate(input), "手机号已绑定");
   }
 
@@ -156,7 +165,7 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
     if (outcome.kind === "code") return bindPhone({ code: outcome.code });
     if (outcome.kind === "encrypted-data") return bindPhone({ encryptedData: outcome.encryptedData, iv: outcome.iv });
     // No number from WeChat: nothing to send to the server.
-    const feedback = describePhoneButtonFailure(outcome);
+    const feedback = phoneButtonFeedback(outcome);
     if (outcome.kind === "failed") console.warn("[mp-auth] getPhoneNumber failed", detail);
     if (feedback.kind === "note") {
       setShownProblem(null);
@@ -248,10 +257,10 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
             }}
           />
           <Text id="profile-nickname-count" className={hint.overLimit ? "field-hint field-hint-over" : "field-hint"}>
-            {hint.text}
+            {hint.count}
           </Text>
         </View>
-        {hint.overLimit ? <Text className="field-hint-line">昵称最多 20 个字</Text> : null}
+        {hint.problem ? <Text className="field-hint-line">{hint.problem}</Text> : null}
         <Button
           id="profile-save"
           className="button"

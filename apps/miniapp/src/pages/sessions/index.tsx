@@ -5,7 +5,7 @@ import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
 import { SignedOutPanel } from "../../components/signed-out-panel";
 import { api, type DeviceSession } from "../../services/api";
-import { describeError, type UserFacingError } from "../../services/error-messages";
+import { userFacingError, type UserFacingError } from "../../services/user-facing-error";
 import { describeDevice, formatDateTime } from "../../services/format";
 import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
@@ -29,7 +29,7 @@ export default function SessionsPage() {
       if (ticket === loadTicket.current) setList({ status: "loaded", sessions });
     } catch (error) {
       console.error("[mp-auth]", error);
-      if (ticket === loadTicket.current) setList({ status: "error", error: describeError(error) });
+      if (ticket === loadTicket.current) setList({ status: "error", error: userFacingError(error) });
     }
   }, []);
 
@@ -45,7 +45,7 @@ export default function SessionsPage() {
       void Taro.showToast({ title: "已退出该设备", icon: "success" });
     } catch (error) {
       console.error("[mp-auth]", error);
-      void Taro.showToast({ title: describeError(error).message, icon: "none" });
+      void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
     } finally {
       setRevokingId(null);
     }
@@ -67,7 +67,7 @@ export default function SessionsPage() {
       await Taro.reLaunch({ url: "/pages/home/index" });
     } catch (error) {
       console.error("[mp-auth]", error);
-      void Taro.showToast({ title: describeError(error).message, icon: "none" });
+      void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
     } finally {
       setLoggingOutEverywhere(false);
     }

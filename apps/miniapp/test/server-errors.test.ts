@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { AppRouter } from "@mp-auth/api";
+import { startServer, type RunningServer } from "@mp-auth/server";
+import { createMiniappClient } from "@mp-auth/taro-link";
+import { mintLoginCode } from "@mp-auth/wechat/mock";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { avatarUploadUrl, uploadAvatarFile } from "../src/services/avatar-upload";
+import { nicknameRefusal } from "../src/services/nickname";
+import { userFacingError } from "../src/services/user-facing-error";
+import { FetchTaro } from "./helpers/fetch-taro";
+
+// The real server (temp SQLite, its in-process mock WeChat) over loopback HTTP, called through the
+// real taro-link client the mini-program uses: what the server answers is what the pages word.
+
+let server: RunningServer;
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(tmpdir(), "mp-auth-miniapp-errors-"));
+  server = await startServer({
+    env: {
+      NODE_ENV: "test",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      WX_MOCK_PORT: "0",
+      DATABASE_URL: `file:${path.join(workDir, "test.db")}`,
+      UPLOAD_DIR: path.join(workDir, "uploads"),
+      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      LOG_LEVEL: "silent",
+    },
+  });
+  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat");
+});
+
+afterAll(async () => {
+  await server?.close();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+function launch(url = server.trpcUrl) {
+  const taro = new FetchTaro();
+  const logins = { count: 0 };
+  const openid = `o-${randomBytes(6).toString("hex")}`;
+  const { client, session } = createMiniappClient<AppRouter>({
+    url,
+    taro,
+    codeSource: async () => {
+      logins.count++;
+      return (await mintLoginCode(server.mockWechatUrl!, { openid })).code;
+    },
+    retry: { retries: 0 },
+  });
+  return { client, session, taro, logins };
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+describe("the server's refusals, as the mini-program words them", () => {
+  it("words each nickname refusal as the pre-check does, so the page never says two things", async () => {
+    const { client } = launch();
+    const refused = [
+      "一二三四五六七八九十一二三四五六七八九十🐼", // too_long
+      "   ", // too_small
+      "第一行\n第二行", // control_characters
+      "坏\ud83d", // broken_emoji
+    ];
+    for (const nickname of refused) {
+      const error = await client.user.updateProfile.mutate({ nickname }).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error, JSON.stringify(nickname)).toBeDefined();
+      const described = userFacingError(error, "nickname");
+      expect(described.reason).toBe("INVALID_INPUT");
+      expect(described.action).toBe("show");
+      expect(described.serverMessage).toMatch(/nickname/);
+      expect(described.message, JSON.stringify(nickname)).toBe(nicknameRefusal(nickname)?.message);
+    }
+    expect((await client.user.me.query()).nickname).toBeNull();
+  });
+
+  it("uploads an avatar, words a refused file, and logs in once when the token was revoked", async () => {
+    const { client, session, taro, logins } = launch();
+    const deps = { uploadUrl: avatarUploadUrl(server.trpcUrl), uploadFile: taro.uploadFile, session };
+    taro.files.set("wxfile://tmp_ok.png", new Uint8Array([...PNG_SIGNATURE, 1, 2, 3, 4]));
+    taro.files.set("wxfile://tmp_text.png", new TextEncoder().encode("not an image"));
+
+    const url = await uploadAvatarFile("wxfile://tmp_ok.png", deps);
+    expect(url).toMatch(/\/uploads\/avatars\/[0-9a-f]{32}\.png$/);
+    expect((await client.user.updateProfile.mutate({ avatarUrl: url })).avatarUrl).toBe(url);
+    expect(logins.count).toBe(1);
+
+    const refusal = await uploadAvatarFile("wxfile://tmp_text.png", deps).catch((error: unknown) => error);
+    expect(userFacingError(refusal, "avatar")).toMatchObject({
+      reason: "UPLOAD_UNSUPPORTED_TYPE",
+      action: "show",
+      message: "仅支持 PNG、JPEG、GIF、WebP 格式的图片",
+    });
+
+    // Another device (or the sessions page) ends this session: the upload logs in once and resends.
+    const revoked = await fetch(`${server.trpcUrl}/auth.logout`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${session.getToken()}`, "content-type": "application/json" },
+    });
+    expect(revoked.status).toBe(200);
+    await expect(uploadAvatarFile("wxfile://tmp_ok.png", deps)).resolves.toMatch(/\.png$/);
+    expect(logins.count).toBe(2);
+  });
+
+  it("words a server that cannot be reached as a network failure to retry", async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const { session } = launch(`http://127.0.0.1:${closedPort}/trpc`);
+    const error = await session.ensureSession().catch((failure: unknown) => failure);
+    expect(userFacingError(error)).toMatchObject({
+      reason: "NETWORK",
+      action: "retry",
+      retryable: true,
+      message: "无法连接服务器，请检查网络后重试",
+    });
+  });
+});
