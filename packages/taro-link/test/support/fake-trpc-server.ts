@@ -1,4 +1,5 @@
-import { ApiError, type ErrorReason } from "@mp-auth/api";
+import { ApiError } from "@mp-auth/api";
+import type { ErrorReason } from "@mp-auth/contract";
 import { TRPCError } from "@trpc/server";
 import type { TaroRequestOptions } from "../../src/taro-like.ts";
 import type { RecordedRequest } from "./fake-taro.ts";

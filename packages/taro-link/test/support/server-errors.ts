@@ -1,4 +1,5 @@
-import { ApiError, appRouter, type ErrorReason } from "@mp-auth/api";
+import { ApiError, appRouter } from "@mp-auth/api";
+import type { ErrorReason } from "@mp-auth/contract";
 import { TRPCClientError } from "@trpc/client";
 import { initTRPC, TRPCError, type AnyTRPCRouter } from "@trpc/server";
 // Test code only: tRPC's own shaping of an error, so these fakes cannot drift from the server's.
