@@ -1,10 +1,14 @@
 import { ConfigError, startServer } from "./index.ts";
+import { DEFAULT_SHUTDOWN_GRACE_MS, exitOnSignals } from "./shutdown.ts";
 
 /** `pnpm serve` / `pnpm dev`: the server in the foreground until SIGINT/SIGTERM. */
 async function main() {
-  let server;
+  const starting = startServer({ env: process.env });
+  // Installed before start-up finishes: a signal during migrations waits for them, then drains,
+  // rather than killing node under a running migration. A second signal exits at once.
+  exitOnSignals({ stop: async () => (await starting).close(), graceMs: DEFAULT_SHUTDOWN_GRACE_MS });
   try {
-    server = await startServer({ env: process.env });
+    await starting;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -12,17 +16,6 @@ async function main() {
     }
     throw error;
   }
-  const shutdown = (signal: string) => {
-    console.error(`${signal} received: shutting down`);
-    // In-flight requests get 10 s to finish; after that the process ends anyway.
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
 }
 
 void main();
