@@ -1,8 +1,8 @@
+import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
-
-const booleanFlag = z
-  .enum(["true", "false", "1", "0"], { error: "must be true or false" })
-  .transform((value) => value === "true" || value === "1");
+import { trustProxySchema } from "./client-address.ts";
+import { loadSheddingEnvShape } from "./load-shedding.ts";
+import { shutdownEnvShape } from "./shutdown.ts";
 
 const port = (fallback: number) =>
   z.coerce
@@ -55,7 +55,21 @@ export const serverEnvSchema = z
     CORS_ORIGINS: z.string().optional(),
     PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
     UPLOAD_DIR: z.string().optional(),
-    TRUST_PROXY: booleanFlag.default(false),
+    TRUST_PROXY: trustProxySchema,
+    DATABASE_BUSY_TIMEOUT_MS: z.coerce
+      .number({ error: "must be a number of milliseconds" })
+      .int()
+      .min(0, "must be 0..60000 ms")
+      .max(60_000, "must be 0..60000 ms")
+      .default(defaultBusyTimeoutMs),
+    DATABASE_FILE_CHECK_INTERVAL_MS: z.coerce
+      .number({ error: "must be a number of milliseconds" })
+      .int()
+      .min(100, "must be 100..60000 ms")
+      .max(60_000, "must be 100..60000 ms")
+      .default(defaultFileCheckIntervalMs),
+    ...loadSheddingEnvShape,
+    ...shutdownEnvShape,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.WX_APPID) !== Boolean(env.WX_SECRET)) {

@@ -9,17 +9,23 @@ import {
   type ApiDependencies,
 } from "@mp-auth/api";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
+import { checkDatabaseHealth } from "@mp-auth/db";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
 import { serveAvatar } from "./avatar-files.ts";
+import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
+import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
 
 export interface HttpServerOptions {
   deps: ApiDependencies;
   logger: Logger;
   /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
   corsOrigins: true | string[];
-  trustProxy: boolean;
+  /** Which hops of X-Forwarded-For / -Proto are our own proxies (TRUST_PROXY). */
+  trustProxy: ProxyTrust;
+  /** The bound on requests in flight; the excess is answered 503 OVERLOADED at once. */
+  loadShedding: LoadSheddingSettings;
 }
 
 const TRPC_PREFIX = "/trpc/";
@@ -44,14 +50,18 @@ function isMultipart(req: http.IncomingMessage): boolean {
 }
 
 /** GET /healthz, tRPC under /trpc, avatar files, CORS for the H5 build, one log line per request. */
-export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: HttpServerOptions): http.Server {
-  const firstForwarded = (value: string | string[] | undefined) =>
-    trustProxy && typeof value === "string" ? value.split(",")[0]?.trim() : undefined;
+export function createHttpServer({
+  deps,
+  logger,
+  corsOrigins,
+  trustProxy,
+  loadShedding,
+}: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
     userAgent: req.headers["user-agent"],
-    clientIp: firstForwarded(req.headers["x-forwarded-for"]) ?? req.socket.remoteAddress,
-    origin: `${firstForwarded(req.headers["x-forwarded-proto"]) ?? "http"}://${req.headers.host ?? "localhost"}`,
+    clientIp: clientAddress(req, trustProxy),
+    origin: `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`,
   });
 
   const trpcHandlerFor = (maxBodySize: number) =>
@@ -62,9 +72,13 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
       onError: ({ error, path }) => {
         // Expected refusals are the client's business; only server faults (INTERNAL, and our own
-        // 500s such as WX_MISCONFIGURED) are logged, with their cause.
-        if (error.code === "INTERNAL_SERVER_ERROR" || formatError(error).data.reason === "INTERNAL") {
+        // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
+        // the operator must see.
+        const { reason } = formatError(error).data;
+        if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
           logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
+        } else if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
+          logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
         }
       },
     });
@@ -90,21 +104,34 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
       res.setHeader("allow", "GET, HEAD");
       return sendError(res, new ApiError("METHOD_NOT_ALLOWED", { message: "/healthz is read with GET." }));
     }
-    // Healthy means able to serve logins: the database answers. WeChat is not probed (it has
-    // no free ping, and an outage there is reported per call as WX_* errors).
-    deps.db.$queryRawUnsafe("SELECT 1").then(
-      () => {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "ok" }));
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "health check: database unavailable");
+    // Healthy means able to serve logins: the database file is the one opened, writable, and
+    // answers. WeChat is not probed (it has no free ping, and an outage there is reported per call
+    // as WX_* errors).
+    checkDatabaseHealth(deps.db).then(
+      (health) => {
+        if (health.ok) {
+          res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+          res.end(JSON.stringify({ status: "ok" }));
+          return;
+        }
+        // The problem names the file: logged for the operator, not sent to whoever asks.
+        logger.error({ problem: health.problem }, "health check: database unavailable");
         sendError(res, new ApiError("DATABASE_UNAVAILABLE"));
       },
+      (error: unknown) => failed(res, error),
     );
   };
 
-  return http.createServer((req, res) => {
+  const shedder = createLoadShedder({
+    ...loadShedding,
+    onShed: (cause) => {
+      // At overload a line per refusal would add to the load: one every 100 refusals.
+      if (shedder.shed % 100 === 1) logger.warn({ cause, shed: shedder.shed }, "overloaded: requests shed");
+    },
+  });
+  // Inside CORS, so a browser can read the 503 of a shed request; shed requests skip the request
+  // log line (onShed above counts them).
+  const route = shedder.wrap((req, res) => {
     const started = performance.now();
     // Path only: query strings of tRPC GETs carry procedure input.
     const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -115,29 +142,29 @@ export function createHttpServer({ deps, logger, corsOrigins, trustProxy }: Http
       );
     });
 
-    corsMiddleware(req, res, () => {
-      if (pathname === "/healthz") return healthz(req, res);
-      if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
-      if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
-      if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
-        const name = pathname.slice(AVATAR_PATH_PREFIX.length);
-        serveAvatar(req, res, name, {
-          store: deps.avatarStore,
-          logger,
-          sendError: (error) => sendError(res, error),
-        }).catch((error: unknown) => failed(res, error));
-        return;
-      }
-      // Drain what the client sent, so the answer is read rather than the connection reset.
-      req.resume();
-      sendError(
-        res,
-        new ApiError("ROUTE_NOT_FOUND", {
-          ...(pathname === FORMER_UPLOAD_PATH
-            ? { message: "Avatar uploads moved to the tRPC mutation user.uploadAvatar (POST /trpc/user.uploadAvatar)." }
-            : {}),
-        }),
-      );
-    });
+    if (pathname === "/healthz") return healthz(req, res);
+    if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
+    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
+    if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
+      const name = pathname.slice(AVATAR_PATH_PREFIX.length);
+      serveAvatar(req, res, name, {
+        store: deps.avatarStore,
+        logger,
+        sendError: (error) => sendError(res, error),
+      }).catch((error: unknown) => failed(res, error));
+      return;
+    }
+    // Drain what the client sent, so the answer is read rather than the connection reset.
+    req.resume();
+    sendError(
+      res,
+      new ApiError("ROUTE_NOT_FOUND", {
+        ...(pathname === FORMER_UPLOAD_PATH
+          ? { message: "Avatar uploads moved to the tRPC mutation user.uploadAvatar (POST /trpc/user.uploadAvatar)." }
+          : {}),
+      }),
+    );
   });
+
+  return http.createServer((req, res) => corsMiddleware(req, res, () => route(req, res)));
 }

@@ -1,2 +1,2 @@
-export { ConfigError } from "./env.ts";
-export { closeOnSignals, startServer, type RunningServer, type StartServerOptions } from "./lifecycle.ts";
+export { ConfigError, parseServerEnv } from "./env.ts";
+export { startServer, type RunningServer, type StartServerOptions } from "./lifecycle.ts";

@@ -4,6 +4,8 @@ import type { DestinationStream } from "pino";
 import { parseServerEnv } from "./env.ts";
 import { createHttpServer } from "./http-server.ts";
 import { createLogger } from "./logger.ts";
+import { loadSheddingSettings } from "./load-shedding.ts";
+import { createHttpDrain } from "./shutdown.ts";
 import { wireServer } from "./wiring.ts";
 
 export interface StartServerOptions {
@@ -26,8 +28,6 @@ export interface RunningServer {
 
 /** Ended sessions are purged at start and then this often. */
 const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
-/** After a signal, in-flight requests get this long to finish; then the process ends anyway. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
  * Starts the whole server: configuration, wiring (database migrated, WeChat client or the mock),
@@ -39,7 +39,16 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
   const wired = await wireServer(env, logger);
   const { deps } = wired;
 
-  const server = createHttpServer({ deps, logger, corsOrigins: wired.corsOrigins, trustProxy: env.TRUST_PROXY });
+  const server = createHttpServer({
+    deps,
+    logger,
+    corsOrigins: wired.corsOrigins,
+    trustProxy: env.TRUST_PROXY,
+    loadShedding: loadSheddingSettings(env),
+  });
+  // Before listen, so it sees every request: the drain answers in-flight requests with
+  // `Connection: close` and closes idle kept-alive sockets when the server stops.
+  const drain = createHttpDrain(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -63,7 +72,15 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
   const { port } = server.address() as AddressInfo;
   const host = env.HOST === "0.0.0.0" || env.HOST === "::" ? "127.0.0.1" : env.HOST;
   const url = `http://${host}:${port}`;
-  logger.info({ url, trpcUrl: `${url}/trpc`, sessionTtlSeconds: env.SESSION_TTL_SECONDS }, "server listening");
+  logger.info(
+    {
+      url,
+      trpcUrl: `${url}/trpc`,
+      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+      trustProxy: env.TRUST_PROXY.description,
+    },
+    "server listening",
+  );
 
   let closing: Promise<void> | undefined;
   return {
@@ -73,26 +90,10 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     close: () =>
       (closing ??= (async () => {
         clearInterval(purgeTimer);
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
+        const { forced } = await drain.close(env.SHUTDOWN_GRACE_MS);
+        if (forced) logger.warn({ graceMs: env.SHUTDOWN_GRACE_MS }, "shutdown grace period over: connections cut");
         await wired.close();
         logger.info("server stopped");
       })()),
   };
-}
-
-/** On SIGINT or SIGTERM: stop gracefully, exit 0 (1 if closing fails or outlasts the grace period). */
-export function closeOnSignals(server: RunningServer, log: (line: string) => void = console.error): void {
-  const shutdown = (signal: string) => {
-    log(`${signal} received: shutting down`);
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
 }

@@ -1,18 +1,26 @@
-import { closeOnSignals, ConfigError, startServer } from "./index.ts";
+import { DatabaseStartError } from "@mp-auth/db";
+import { ConfigError, parseServerEnv, startServer } from "./index.ts";
+import { exitOnSignals } from "./shutdown.ts";
 
-/** `pnpm serve` / `pnpm dev`: the server in the foreground until SIGINT/SIGTERM. */
+/**
+ * `pnpm serve` / `pnpm dev`: the server in the foreground until SIGINT/SIGTERM. Problems an
+ * operator fixes by hand (a bad setting, an unusable database file) print one line, no stack.
+ */
 async function main() {
-  let server;
   try {
-    server = await startServer({ env: process.env });
+    const { SHUTDOWN_GRACE_MS } = parseServerEnv(process.env);
+    const starting = startServer({ env: process.env });
+    // Installed before start-up finishes: a signal during migrations waits for them, then drains,
+    // rather than killing node under a running migration. A second signal exits at once.
+    exitOnSignals({ stop: async () => (await starting).close(), graceMs: SHUTDOWN_GRACE_MS });
+    await starting;
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DatabaseStartError) {
       console.error(error.message);
       process.exit(1);
     }
     throw error;
   }
-  closeOnSignals(server);
 }
 
 void main();

@@ -49,6 +49,10 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
     }
     const deps = await createApiDependencies({
       databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
+      database: {
+        busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
+        fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
+      },
       wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
       atRestKey: atRestKey.key,
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,

@@ -1,4 +1,4 @@
-import { createDatabase, migrateDatabase } from "@mp-auth/db";
+import { createDatabase, migrateDatabase, type DatabaseOptions } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
 import type { ApiDependencies, ApiLogger } from "./context.ts";
 import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
@@ -9,6 +9,8 @@ import { createSecretBox } from "./services/secret-box.ts";
 export interface ApiConfig {
   /** A SQLite `file:` URL; migrated before use. */
   databaseUrl: string;
+  /** How long a write waits for another process's lock, how often the file is checked. */
+  database?: DatabaseOptions;
   /** The WeChat app (or the mock's) and where its API answers. */
   wechat: { appid: string; secret: string; baseUrl: string; timeoutMs?: number };
   /** 32 bytes: encrypts session_keys and cached code exchanges at rest. */
@@ -44,8 +46,15 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
       onRefreshError: (error) => config.logger.warn({ err: error }, "access_token refresh failed"),
     },
   });
-  await migrateDatabase(config.databaseUrl);
-  const db = await createDatabase(config.databaseUrl);
+  const migrations = await migrateDatabase(config.databaseUrl);
+  if (migrations.applied.length > 0) config.logger.info({ migrations: migrations.applied }, "database migrated");
+  if (migrations.changedSinceApplied.length > 0) {
+    config.logger.warn(
+      { migrations: migrations.changedSinceApplied },
+      "migration files changed after they were applied: write a new migration instead of editing an applied one",
+    );
+  }
+  const db = await createDatabase(config.databaseUrl, config.database);
   return {
     db,
     wechat,

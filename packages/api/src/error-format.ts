@@ -6,6 +6,7 @@ import {
   type ErrorReason,
   type InputIssue,
 } from "@mp-auth/contract";
+import { databaseErrorReason } from "@mp-auth/db";
 import { TRPCError } from "@trpc/server";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { ZodError, z } from "zod";
@@ -51,6 +52,10 @@ function judge(error: TRPCError): Verdict {
   if (error.code === "PARSE_ERROR" || (error.code === "BAD_REQUEST" && error.cause instanceof SyntaxError)) {
     return { reason: "INVALID_INPUT", message: "The request body is not valid JSON." };
   }
+  // The database refused (another process holds the write lock; the file is gone or read-only):
+  // retryable, and the client is told so rather than "Internal server error".
+  const databaseReason = databaseErrorReason(error.cause ?? error);
+  if (databaseReason) return { reason: databaseReason, message: ERROR_TAXONOMY[databaseReason].message };
   switch (error.code) {
     case "BAD_REQUEST":
       // tRPC's own refusals of a request it cannot read (an unreadable multipart body, a batch
