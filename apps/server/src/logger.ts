@@ -21,6 +21,24 @@ const REDACTED_PATHS = [
   "req.headers.authorization",
 ];
 
+/** JSON lines, one per event: the production format, and what tests read through `logDestination`. */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({ level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } }, destination);
+}
+
+/**
+ * A destination that prints each JSON line as a short human-readable line (time, level, message,
+ * fields), for `pnpm dev` only. The redaction above has already run on the line it receives.
+ * pino-pretty is a dev dependency: it is loaded here, on demand, never in production.
+ */
+export async function createPrettyDestination(): Promise<DestinationStream> {
+  const { default: pretty } = await import("pino-pretty");
+  return pretty({
+    colorize: process.stdout.isTTY || Boolean(process.env.FORCE_COLOR),
+    translateTime: "SYS:HH:MM:ss",
+    ignore: "pid,hostname",
+    singleLine: true,
+    // Written as they come, so the dev banner (plain stdout) lands after the "server listening" line.
+    sync: true,
+  });
 }

@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
-
-/** Debian's Chromium (apt-get install chromium); `npx playwright install` cannot download here. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+import { resolveChromium, type ResolvedChromium, type ResolveChromiumOptions } from "./chromium-executable";
+import { prepareCjkFontConfig } from "./cjk-font";
 
 const CHROMIUM_FLAGS = [
   "--headless",
@@ -17,22 +16,32 @@ const CHROMIUM_FLAGS = [
   "--disable-quic",
 ];
 
-/** A fresh profile each run, so no storage survives from a previous run. */
-export async function launchChromium(): Promise<{ context: BrowserContext; userDataDir: string }> {
-  if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM_PATH}: apt-get install -y --no-install-recommends chromium fonts-wqy-microhei (or set CHROMIUM_PATH)`,
-    );
-  }
+export interface LaunchedChromium {
+  context: BrowserContext;
+  /** A fresh profile each run, so no storage survives from a previous run; the caller removes it. */
+  userDataDir: string;
+  chromium: ResolvedChromium;
+}
+
+/**
+ * Launches headless Chromium (see chromium-executable.ts for which one) with a phone-sized page.
+ * On Linux, fontconfig also gets the CJK font (cjk-font.ts); macOS and Windows draw Chinese with
+ * their own fonts and ignore FONTCONFIG_FILE.
+ */
+export async function launchChromium(options: ResolveChromiumOptions = {}): Promise<LaunchedChromium> {
+  const resolved = await resolveChromium(options);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (process.platform === "linux") env.FONTCONFIG_FILE = (await prepareCjkFontConfig()).fontconfigFile;
   const userDataDir = mkdtempSync(path.join(tmpdir(), "mp-auth-e2e-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM_PATH,
+    executablePath: resolved.executablePath,
     headless: true,
     args: CHROMIUM_FLAGS,
+    env: env as Record<string, string>,
     // A phone-sized viewport: the page is designed for the mini-program's 375 px width.
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
     locale: "zh-CN",
   });
-  return { context, userDataDir };
+  return { context, userDataDir, chromium: resolved };
 }
