@@ -49,6 +49,8 @@ const serverLog: string[] = [];
 const browserLog: string[] = [];
 /** Every auth.login the page sent (batched URLs contain each procedure name). */
 const pageLogins: string[] = [];
+/** Every answer the page got from the tRPC endpoint, in order. */
+const pageTrpcAnswers: { method: string; path: string; status: number; contentType: string }[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS_DIR, { recursive: true });
@@ -80,6 +82,17 @@ beforeAll(async () => {
   context.on("request", (request) => {
     const url = new URL(request.url());
     if (url.pathname.startsWith("/trpc/") && url.pathname.includes("auth.login")) pageLogins.push(url.pathname);
+  });
+  context.on("response", (response) => {
+    const { pathname } = new URL(response.url());
+    if (!pathname.startsWith("/trpc/")) return;
+    const request = response.request();
+    pageTrpcAnswers.push({
+      method: request.method(),
+      path: pathname,
+      status: response.status(),
+      contentType: request.headers()["content-type"] ?? "",
+    });
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.on("console", (message) => void browserLog.push(`[${message.type()}] ${message.text()}`));
@@ -305,11 +318,18 @@ describe("profile page", () => {
     await nicknameInput().waitFor({ state: "visible", timeout: 15_000 });
   });
 
-  it("uploads an avatar through the file picker", async () => {
+  it("uploads an avatar through the file picker to user.uploadAvatar, logging in once for a revoked session", async () => {
     // 48x48, a green disc on white: small, valid, and recognisable in the screenshot.
     const avatarPng = createPng(48, 48, (x, y) =>
       (x - 23.5) ** 2 + (y - 23.5) ** 2 < 20 ** 2 ? [7, 193, 96, 255] : [255, 255, 255, 255],
     );
+    // Another device ends this session first: the upload is refused, taro-link logs in once and
+    // sends the file again (the browser must be able to read the 401, CORS included).
+    const oldToken = await storedToken();
+    await expectOk(callTrpc(server.trpcUrl, "mutation", "auth.logout", { token: oldToken }));
+    const loginsBefore = pageLogins.length;
+    const answersBefore = pageTrpcAnswers.length;
+
     const fileChooser = page.waitForEvent("filechooser", { timeout: 10_000 });
     await page.locator("#profile-avatar-upload").click();
     await (await fileChooser).setFiles({ name: "avatar.png", mimeType: "image/png", buffer: avatarPng });
@@ -321,6 +341,11 @@ describe("profile page", () => {
       .poll(() => avatar.evaluate((image: HTMLImageElement) => image.complete && image.naturalWidth))
       .toBe(48);
     expect(await page.locator("#profile-error").count()).toBe(0);
+    expect(pageLogins).toHaveLength(loginsBefore + 1);
+    expect(await storedToken()).not.toBe(oldToken);
+    const uploads = pageTrpcAnswers.slice(answersBefore).filter(({ path }) => path === "/trpc/user.uploadAvatar");
+    expect(uploads.map(({ method, status }) => `${method} ${status}`)).toEqual(["POST 401", "POST 200"]);
+    for (const upload of uploads) expect(upload.contentType).toMatch(/^multipart\/form-data; boundary=/);
 
     const { avatarUrl } = await serverProfile();
     expect(avatarUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/uploads\/avatars\/[0-9a-f]{32}\.png$/);
@@ -331,21 +356,29 @@ describe("profile page", () => {
     await screenshot("09-profile-avatar");
   });
 
-  it("shows the server's refusal of a 21-character nickname and changes nothing", async () => {
+  it("refuses a 21-character nickname before sending it, and changes nothing", async () => {
     const tooLong = "一二三四五六七八九十一二三四五六七八九十🐼";
     await nicknameInput().fill(tooLong);
     await expect.poll(() => textOf("#profile-nickname-count")).toBe("21/20");
-    // The hint does not stop the save: the server is the judge.
+    // The field says it while typing, with the sentence the save will show.
+    await expect.poll(() => textOf(".field-hint-line")).toBe("昵称最多 20 个字");
+    const answersBefore = pageTrpcAnswers.length;
     await page.locator("#profile-save").click();
 
     const error = page.locator("#profile-error");
     await error.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await error.getAttribute("data-operation")).toBe("nickname");
     expect(await error.getAttribute("data-reason")).toBe("INVALID_INPUT");
-    expect(await error.getAttribute("data-server-message")).toMatch(/too long/);
+    expect(await error.getAttribute("data-action")).toBe("show");
+    // Nothing was sent, so there is no server text: the contract's rule, checked on the page.
+    expect(await error.getAttribute("data-server-message")).toBe("");
     expect(await textOf("#profile-error .error-message")).toBe("昵称最多 20 个字");
     expect(await page.locator("#profile-retry").count()).toBe(0);
+    expect(await page.locator("#profile-relogin").count()).toBe(0);
     expect(await textOf("#profile-nickname")).toBe(savedNickname);
     expect((await serverProfile()).nickname).toBe(savedNickname);
+    // serverProfile reads over Node's fetch: the page itself called nothing.
+    expect(pageTrpcAnswers.slice(answersBefore)).toEqual([]);
     await screenshot("10-profile-nickname-too-long");
   });
 

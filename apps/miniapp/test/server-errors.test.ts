@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from "@mp-auth/server";
 import { createMiniappClient } from "@mp-auth/taro-link";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { avatarUploadUrl, uploadAvatarFile } from "../src/services/avatar-upload";
+import { uploadAvatarFile } from "../src/services/avatar-upload";
 import { nicknameRefusal } from "../src/services/nickname";
 import { userFacingError } from "../src/services/user-facing-error";
 import { FetchTaro } from "./helpers/fetch-taro";
@@ -45,7 +45,7 @@ function launch(url = server.trpcUrl) {
   const taro = new FetchTaro();
   const logins = { count: 0 };
   const openid = `o-${randomBytes(6).toString("hex")}`;
-  const { client, session } = createMiniappClient<AppRouter>({
+  const { client, session, authenticated } = createMiniappClient<AppRouter>({
     url,
     taro,
     codeSource: async () => {
@@ -54,7 +54,7 @@ function launch(url = server.trpcUrl) {
     },
     retry: { retries: 0 },
   });
-  return { client, session, taro, logins };
+  return { client, session, authenticated, taro, logins };
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -84,8 +84,10 @@ describe("the server's refusals, as the mini-program words them", () => {
   });
 
   it("uploads an avatar, words a refused file, and logs in once when the token was revoked", async () => {
-    const { client, session, taro, logins } = launch();
-    const deps = { uploadUrl: avatarUploadUrl(server.trpcUrl), uploadFile: taro.uploadFile, session };
+    const { client, session, authenticated, taro, logins } = launch();
+    const deps = { apiUrl: server.trpcUrl, uploadFile: taro.uploadFile, authenticated };
+    // Signed in as the app is at launch; the upload itself never logs in first.
+    await session.ensureSession();
     taro.files.set("wxfile://tmp_ok.png", new Uint8Array([...PNG_SIGNATURE, 1, 2, 3, 4]));
     taro.files.set("wxfile://tmp_text.png", new TextEncoder().encode("not an image"));
 
@@ -102,13 +104,17 @@ describe("the server's refusals, as the mini-program words them", () => {
     });
 
     // Another device (or the sessions page) ends this session: the upload logs in once and resends.
+    const revokedToken = session.getToken();
     const revoked = await fetch(`${server.trpcUrl}/auth.logout`, {
       method: "POST",
-      headers: { authorization: `Bearer ${session.getToken()}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${revokedToken}`, "content-type": "application/json" },
     });
     expect(revoked.status).toBe(200);
-    await expect(uploadAvatarFile("wxfile://tmp_ok.png", deps)).resolves.toMatch(/\.png$/);
+    await expect(uploadAvatarFile("wxfile://tmp_ok.png", deps)).resolves.toMatch(
+      /\/uploads\/avatars\/[0-9a-f]{32}\.png$/,
+    );
     expect(logins.count).toBe(2);
+    expect(session.getToken()).not.toBe(revokedToken);
   });
 
   it("words a server that cannot be reached as a network failure to retry", async () => {

@@ -1,8 +1,7 @@
 import { ERROR_REASONS, ERROR_TAXONOMY, INPUT_RULES, type InputIssueCode } from "@mp-auth/contract";
-import { TaroRequestError, type TaroRequestErrorKind } from "@mp-auth/taro-link";
+import { readTrpcResponse, TaroRequestError } from "@mp-auth/taro-link";
 import { describe, expect, it } from "vitest";
 import { LoginCodeError, MissingCodeSourceError } from "../src/auth/code-source";
-import { AvatarUploadError } from "../src/services/avatar-upload";
 import { inputIssueText, phoneButtonFeedback, userFacingError } from "../src/services/user-facing-error";
 
 /** A tRPC error as the link surfaces it: a TRPCClientError whose `data` is the server's. */
@@ -17,10 +16,8 @@ function contractError(reason: keyof typeof ERROR_TAXONOMY) {
 }
 
 /** A call that got no usable answer: TRPCClientError wrapping the link's TaroRequestError. */
-function transportFailure(kind: string) {
-  return Object.assign(new Error("Request failed"), {
-    cause: new TaroRequestError(kind as TaroRequestErrorKind, `${kind} failure`),
-  });
+function transportFailure(kind: TaroRequestError["kind"]) {
+  return Object.assign(new Error("Request failed"), { cause: new TaroRequestError(kind, `${kind} failure`) });
 }
 
 const CHINESE = /[\u4e00-\u9fff]/;
@@ -150,14 +147,12 @@ describe("userFacingError: no answer from the server", () => {
     expect(userFacingError(new TaroRequestError("timeout", "bare")).reason).toBe("TIMEOUT");
   });
 
-  it("reads the link's bad_response kind, in both spellings until the link's rename lands", () => {
-    for (const kind of ["bad_response", "bad-response"]) {
-      expect(userFacingError(transportFailure(kind), "avatar")).toMatchObject({
-        reason: "BAD_RESPONSE",
-        action: "retry",
-        message: "服务器返回了无法识别的内容，请稍后重试",
-      });
-    }
+  it("words an answer that is not our server's as a bad response", () => {
+    expect(userFacingError(transportFailure("bad_response"), "avatar")).toMatchObject({
+      reason: "BAD_RESPONSE",
+      action: "retry",
+      message: "服务器返回了无法识别的内容，请稍后重试",
+    });
   });
 
   it("judges an answer without a reason by its HTTP status", () => {
@@ -199,22 +194,35 @@ describe("userFacingError: client-side failures, by type", () => {
     expect(userFacingError(undefined).reason).toBe("UNKNOWN");
   });
 
-  it("describes a refused avatar upload like any API error", () => {
-    const revoked = new AvatarUploadError("revoked", {
+  it("describes a refused avatar upload (an answer read by the link's readTrpcResponse) like any API error", () => {
+    function uploadAnswered(statusCode: number, body: string): unknown {
+      try {
+        readTrpcResponse({ statusCode, data: body }, "POST /trpc/user.uploadAvatar");
+      } catch (error) {
+        return error;
+      }
+      throw new Error(`HTTP ${statusCode} was accepted`);
+    }
+    const revoked = uploadAnswered(
+      401,
+      JSON.stringify({
+        error: {
+          message: ERROR_TAXONOMY.REVOKED.message,
+          code: -32001,
+          data: { code: "UNAUTHORIZED", httpStatus: 401, reason: "REVOKED", action: "relogin" },
+        },
+      }),
+    );
+    expect(userFacingError(revoked, "avatar")).toMatchObject({
       reason: "REVOKED",
       action: "relogin",
-      code: "UNAUTHORIZED",
-      httpStatus: 401,
-    });
-    expect(userFacingError(revoked, "avatar")).toMatchObject({
-      action: "relogin",
       message: "该设备已被退出登录，请重新登录",
+      serverMessage: ERROR_TAXONOMY.REVOKED.message,
     });
-    const gateway = new AvatarUploadError("502", { action: "retry", httpStatus: 502 });
-    expect(userFacingError(gateway, "avatar")).toMatchObject({
+    expect(userFacingError(uploadAnswered(502, "<html>Bad Gateway</html>"), "avatar")).toMatchObject({
+      reason: "BAD_RESPONSE",
       action: "retry",
-      reason: "HTTP_502",
-      message: "服务器开小差了，请稍后重试",
+      message: "服务器返回了无法识别的内容，请稍后重试",
     });
   });
 });

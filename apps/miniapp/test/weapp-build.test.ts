@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_API_URL } from "../config/client-env";
 import { miniappRoot, taroBuild } from "../scripts/taro-build";
@@ -31,7 +32,7 @@ describe("weapp build (default settings)", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("uses the real chooseAvatar and getPhoneNumber buttons, and uploads next to the API", () => {
+  it("uses the real chooseAvatar and getPhoneNumber buttons, and uploads to the API's user.uploadAvatar", () => {
     const profileJs = readDist("pages/profile/index.js");
     expect(profileJs).toContain("chooseAvatar");
     expect(profileJs).toContain("getPhoneNumber");
@@ -41,7 +42,9 @@ describe("weapp build (default settings)", () => {
       .filter((file) => file.endsWith(".js"))
       .map(readDist)
       .join("\n");
-    expect(code).toContain("/uploads/avatar");
+    expect(code).toContain(AVATAR_UPLOAD_PROCEDURE);
+    // The plain HTTP route the server no longer has.
+    expect(code).not.toMatch(/\/uploads\/avatar(?!s)/);
   });
 
   it("ships no server code (the router is imported as a type only)", () => {

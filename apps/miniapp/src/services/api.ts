@@ -44,7 +44,15 @@ if (!(codeSourceChoice instanceof Error) && codeSourceChoice.kind === "wechat") 
   taroApis.checkSession = (options) => Taro.checkSession(options);
 }
 
-export const { client: api, session: apiSession } = createMiniappClient<AppRouter>({
+/**
+ * `authenticated` runs requests outside the tRPC client (the avatar upload's Taro.uploadFile)
+ * under the same session rules as `api`'s calls.
+ */
+export const {
+  client: api,
+  session: apiSession,
+  authenticated,
+} = createMiniappClient<AppRouter>({
   url: process.env.TARO_APP_API_URL,
   taro: taroApis,
   codeSource: codeSourceChoice instanceof Error ? () => Promise.reject(codeSourceChoice) : codeSourceChoice.source,

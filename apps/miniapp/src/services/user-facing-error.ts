@@ -3,10 +3,11 @@ import {
   AVATAR_MAX_BYTES,
   NICKNAME_MAX_GRAPHEMES,
   readErrorData,
+  type ClientAction,
   type ErrorReason,
   type InputIssueCode,
 } from "@mp-auth/contract";
-import { describeError, TaroRequestError, type ClientAction, type TaroRequestErrorKind } from "@mp-auth/taro-link";
+import { describeError, TaroRequestError } from "@mp-auth/taro-link";
 import { LoginCodeError, MissingCodeSourceError } from "../auth/code-source";
 import type { PhoneButtonOutcome } from "./phone-number";
 
@@ -142,26 +143,13 @@ export function inputIssueText(field: WordedField, code: InputIssueCode): string
   return TEXT_BY_INPUT_ISSUE[field][code];
 }
 
-/**
- * TaroRequestError kinds, spelled as the link spells them from issue 9 on ("bad_response").
- * TEMPORARY: until the link's rename from "bad-response" lands, the old spelling is read as the
- * new one (transportKindOf); once it has, this type is TaroRequestErrorKind itself and the
- * Exclude below changes nothing, so the table stays exhaustive over the link's kinds.
- */
-type TransportFailureKind = Exclude<TaroRequestErrorKind, "bad-response"> | "bad_response";
-
 /** No usable answer from our server: what the transport said, worded per kind. */
-const TEXT_BY_TRANSPORT_FAILURE: Record<TransportFailureKind, string> = {
+const TEXT_BY_TRANSPORT_FAILURE: Record<TaroRequestError["kind"], string> = {
   network: "无法连接服务器，请检查网络后重试",
   timeout: "服务器响应超时，请重试",
   bad_response: "服务器返回了无法识别的内容，请稍后重试",
   aborted: "请求已取消",
 };
-
-function transportKindOf(error: TaroRequestError): TransportFailureKind {
-  const kind: string = error.kind;
-  return kind === "bad-response" ? "bad_response" : (kind as TransportFailureKind);
-}
 
 /** The link's TaroRequestError, itself or as the cause of the TRPCClientError wrapping it. */
 function transportFailureOf(error: unknown): TaroRequestError | undefined {
@@ -213,7 +201,7 @@ export function userFacingError(error: unknown, operation: UserOperation = "sess
 
   const transportFailure = transportFailureOf(error);
   if (transportFailure) {
-    const kind = transportKindOf(transportFailure);
+    const { kind } = transportFailure;
     return {
       ...base,
       reason: kind.toUpperCase(),

@@ -6,8 +6,8 @@ import { createDevPhoneCodeSource } from "../../auth/dev-phone-code-source";
 import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
 import { SignedOutPanel } from "../../components/signed-out-panel";
-import { api, apiSession, type CurrentUser } from "../../services/api";
-import { avatarUploadUrl, uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
+import { api, authenticated, type CurrentUser } from "../../services/api";
+import { uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
 import { avatarInitial, displayNickname } from "../../services/format";
 import { nicknameHint, nicknameRefusal } from "../../services/nickname";
 import { classifyPhoneButtonDetail, maskPhoneNumber, type PhoneButtonDetail } from "../../services/phone-number";
@@ -22,8 +22,6 @@ import "./index.css";
 
 /** Set only in builds made with TARO_APP_WX_MOCK_URL (dev H5, or a weapp pointed at the mock). */
 const devPhoneCodeSource = createDevPhoneCodeSource();
-
-const AVATAR_UPLOAD_URL = avatarUploadUrl(process.env.TARO_APP_API_URL);
 
 /**
  * Taro.uploadFile, written out as `Taro.uploadFile` so H5's babel plugin includes it. On H5 it is
@@ -136,7 +134,11 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
     void run(
       "avatar",
       async () => {
-        const url = await uploadAvatarFile(filePath, { uploadUrl: AVATAR_UPLOAD_URL, uploadFile, session: apiSession });
+        const url = await uploadAvatarFile(filePath, {
+          apiUrl: process.env.TARO_APP_API_URL,
+          uploadFile,
+          authenticated,
+        });
         return api.user.updateProfile.mutate({ avatarUrl: url });
       },
       "头像已更新",
