@@ -1,4 +1,11 @@
-export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./root.ts";
+export {
+  appRouter,
+  createCaller,
+  procedureMethod,
+  type AppRouter,
+  type RouterInputs,
+  type RouterOutputs,
+} from "./root.ts";
 export { createContextInner, type ApiDependencies } from "./context.ts";
 export { createApiDependencies, type WiredApi } from "./dependencies.ts";
 export { ApiError } from "./errors.ts";
