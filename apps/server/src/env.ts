@@ -1,6 +1,8 @@
+import { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
 import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
+import { DEFAULT_MAX_BATCH_SIZE } from "./http-server.ts";
 import { loadSheddingEnvShape } from "./load-shedding.ts";
 import { shutdownEnvShape } from "./shutdown.ts";
 
@@ -52,6 +54,22 @@ export const serverEnvSchema = z
       .optional(),
     LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
     LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
+    UPLOAD_RATE_LIMIT_PER_USER: z.coerce
+      .number({ error: "must be a number of uploads per hour" })
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .default(DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR),
+    AVATAR_UNREFERENCED_RETENTION_HOURS: z.coerce
+      .number({ error: "must be a number of hours" })
+      .int("must be a whole number")
+      .min(1, "must be at least 1 hour (a user needs time between upload and profile update)")
+      .default(24),
+    MAX_BATCH_SIZE: z.coerce
+      .number({ error: "must be a number of calls" })
+      .int("must be a whole number")
+      .min(1, "must be 1..100")
+      .max(100, "must be 1..100")
+      .default(DEFAULT_MAX_BATCH_SIZE),
     CORS_ORIGINS: z.string().optional(),
     PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
     UPLOAD_DIR: z.string().optional(),
@@ -79,7 +97,15 @@ export const serverEnvSchema = z
         message: "set WX_APPID and WX_SECRET together, or neither to use the mock WeChat",
       });
     }
-    if (env.WX_APPID && !env.SESSION_KEY_ENCRYPTION_KEY) {
+    if (uploadOriginFromRequest(env) === "refuse") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PUBLIC_URL"],
+        message:
+          "is required in production with a real WeChat app: avatar URLs would otherwise be built from the request's Host header, which any client sets (e.g. PUBLIC_URL=https://api.example.com)",
+      });
+    }
+    if (usesRealWechat(env) && !env.SESSION_KEY_ENCRYPTION_KEY) {
       ctx.addIssue({
         code: "custom",
         path: ["SESSION_KEY_ENCRYPTION_KEY"],
@@ -89,6 +115,28 @@ export const serverEnvSchema = z
   });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
+
+/**
+ * Whether a real WeChat app is configured, rather than the mock. The one place that decides, so
+ * the rules that follow it (PUBLIC_URL below, the encryption key) follow a future explicit switch.
+ */
+export function usesRealWechat(env: Pick<ServerEnv, "WX_APPID">): boolean {
+  return Boolean(env.WX_APPID);
+}
+
+/**
+ * Whether avatar URLs may take their origin from the request (its Host header) when PUBLIC_URL is
+ * unset: "not-needed" when it is set; "allow" in development; "warn" in a production demo on the
+ * mock WeChat (served, with one warning at start); "refuse" in production with a real app, where a
+ * forged Host would put an attacker's origin into URLs that other users' phones then load.
+ */
+export function uploadOriginFromRequest(
+  env: Pick<ServerEnv, "NODE_ENV" | "PUBLIC_URL" | "WX_APPID">,
+): "not-needed" | "allow" | "warn" | "refuse" {
+  if (env.PUBLIC_URL) return "not-needed";
+  if (env.NODE_ENV !== "production") return "allow";
+  return usesRealWechat(env) ? "refuse" : "warn";
+}
 
 export class ConfigError extends Error {
   override name = "ConfigError";

@@ -6,6 +6,7 @@ import {
   createContextInner,
   errorEnvelope,
   formatError,
+  procedureMethod,
   type ApiDependencies,
 } from "@mp-auth/api";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
@@ -26,7 +27,12 @@ export interface HttpServerOptions {
   trustProxy: ProxyTrust;
   /** The bound on requests in flight; the excess is answered 503 OVERLOADED at once. */
   loadShedding: LoadSheddingSettings;
+  /** The most procedure calls one batched request may carry (MAX_BATCH_SIZE); default 10. */
+  maxBatchSize?: number;
 }
+
+/** MAX_BATCH_SIZE's default: the Taro link's default maxItems is the same. */
+export const DEFAULT_MAX_BATCH_SIZE = 10;
 
 const TRPC_PREFIX = "/trpc/";
 /** Large enough for any JSON procedure input (avatars travel apart, below). */
@@ -49,6 +55,61 @@ function isMultipart(req: http.IncomingMessage): boolean {
   return req.headers["content-type"]?.split(";", 1)[0]?.trim().toLowerCase() === "multipart/form-data";
 }
 
+/** The procedure paths a /trpc request names, decoded as tRPC decodes them; undefined if undecodable. */
+function procedurePaths(url: URL): string[] | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(TRPC_PREFIX.length));
+  } catch {
+    return undefined; // tRPC answers it: INVALID_INPUT
+  }
+  return url.searchParams.get("batch") === "1" ? path.split(",") : [path];
+}
+
+/**
+ * What a /trpc request must pass before tRPC spends any work on it, as an error, or undefined:
+ * - a method procedures do not take (DELETE, PUT, PATCH...): 405 with the methods they do take.
+ *   tRPC would answer 415 (it looks for a body type first), or run the content-type guesswork.
+ * - two Authorization headers: Node keeps the first and drops the rest, so which token a call
+ *   runs as would depend on header order through every proxy. Refused rather than guessed.
+ * - a batch of more than `maxBatchSize` calls: each call is at least one lookup, so one GET of a
+ *   thousand calls would stall everyone else. Checked here, by count, so the answer is
+ *   BATCH_TOO_LARGE by construction rather than recognised from tRPC's English message.
+ */
+function trpcRequestRefusal(
+  req: http.IncomingMessage,
+  url: URL,
+  maxBatchSize: number,
+): { error: ApiError; allow?: string } | undefined {
+  const paths = procedurePaths(url);
+  if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD") {
+    const methods = new Set((paths ?? []).map(procedureMethod).filter((method) => method !== undefined));
+    const allow = methods.size > 0 ? [...methods].sort().join(", ") : "GET, POST";
+    return {
+      allow,
+      error: new ApiError("METHOD_NOT_ALLOWED", {
+        message: `${req.method} is not allowed here: queries are called with GET, mutations with POST (Allow: ${allow}).`,
+      }),
+    };
+  }
+  const authorizations = req.headersDistinct.authorization?.length ?? 0;
+  if (authorizations > 1) {
+    return {
+      error: new ApiError("INVALID_INPUT", {
+        message: `Send the Authorization header once: this request has ${authorizations}.`,
+      }),
+    };
+  }
+  if (paths && paths.length > maxBatchSize) {
+    return {
+      error: new ApiError("BATCH_TOO_LARGE", {
+        message: `Too many calls in one batch: ${paths.length} calls, at most ${maxBatchSize} per request (MAX_BATCH_SIZE).`,
+      }),
+    };
+  }
+  return undefined;
+}
+
 /** GET /healthz, tRPC under /trpc, avatar files, CORS for the H5 build, one log line per request. */
 export function createHttpServer({
   deps,
@@ -56,6 +117,7 @@ export function createHttpServer({
   corsOrigins,
   trustProxy,
   loadShedding,
+  maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -69,6 +131,8 @@ export function createHttpServer({
       router: appRouter,
       basePath: TRPC_PREFIX,
       maxBodySize,
+      // A backstop only: trpcRequestRefusal refuses larger batches first, as BATCH_TOO_LARGE.
+      maxBatchSize,
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
       onError: ({ error, path }) => {
         // Expected refusals are the client's business; only server faults (INTERNAL, and our own
@@ -134,7 +198,8 @@ export function createHttpServer({
   const route = shedder.wrap((req, res) => {
     const started = performance.now();
     // Path only: query strings of tRPC GETs carry procedure input.
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const pathname = url.pathname;
     res.on("finish", () => {
       logger.info(
         { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
@@ -143,6 +208,15 @@ export function createHttpServer({
     });
 
     if (pathname === "/healthz") return healthz(req, res);
+    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
+      const refusal = trpcRequestRefusal(req, url, maxBatchSize);
+      if (refusal) {
+        // Drain what the client sent, so the answer is read rather than the connection reset.
+        req.resume();
+        if (refusal.allow) res.setHeader("allow", refusal.allow);
+        return sendError(res, refusal.error);
+      }
+    }
     if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
     if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
     if (pathname.startsWith(AVATAR_PATH_PREFIX)) {

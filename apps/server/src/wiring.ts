@@ -1,10 +1,10 @@
 import path from "node:path";
-import { createApiDependencies, type WiredApi } from "@mp-auth/api";
+import { createApiDependencies, sweepUnreferencedAvatars, type WiredApi } from "@mp-auth/api";
 import { dataDir, defaultDatabaseUrl } from "@mp-auth/db";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import type { Logger } from "pino";
 import { loadAtRestKey } from "./at-rest-key.ts";
-import type { ServerEnv } from "./env.ts";
+import { uploadOriginFromRequest, type ServerEnv } from "./env.ts";
 
 export interface WiredServer {
   deps: WiredApi;
@@ -12,9 +12,11 @@ export interface WiredServer {
   mock: MockWechat | undefined;
   /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
   corsOrigins: true | string[];
-  /** Closes the database, then the mock. */
+  /** Stops the avatar sweep, closes the database, then the mock. */
   close(): Promise<void>;
 }
+
+const AVATAR_SWEEP_INTERVAL_MS = 3600_000;
 
 /**
  * Turns the parsed settings into running parts: the mock WeChat when no real app is configured,
@@ -60,12 +62,34 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
         perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
         perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
       },
+      uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
       // Development serves its own uploads over http; production avatars must be https.
       allowHttpAvatarUrls: env.NODE_ENV !== "production" || Boolean(mock),
       avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
       publicUrl: env.PUBLIC_URL,
       logger,
     });
+
+    if (uploadOriginFromRequest(env) === "warn") {
+      logger.warn(
+        "PUBLIC_URL is not set: avatar URLs take their origin from each upload request's Host header. Fine for a demo on the mock WeChat; set PUBLIC_URL for anything real.",
+      );
+    }
+
+    // Uploads no profile references (picked and then not used, or replaced while a delete failed)
+    // are deleted once older than AVATAR_UNREFERENCED_RETENTION_HOURS: at start and every hour.
+    // The running sweep, awaited on close so it never queries a closed database.
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const sweepAvatars = () => {
+      const storedBefore = new Date(Date.now() - env.AVATAR_UNREFERENCED_RETENTION_HOURS * 3600_000);
+      sweeping = sweepUnreferencedAvatars(deps, storedBefore).then(
+        (count) => count > 0 && logger.info({ count }, "deleted avatar uploads no profile uses"),
+        (error: unknown) => logger.warn({ err: error }, "sweeping unreferenced avatars failed"),
+      );
+    };
+    sweepAvatars();
+    const sweepTimer = setInterval(sweepAvatars, AVATAR_SWEEP_INTERVAL_MS);
+    sweepTimer.unref();
 
     const corsList = env.CORS_ORIGINS?.split(",")
       .map((origin) => origin.trim())
@@ -78,6 +102,8 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       mock,
       corsOrigins,
       close: async () => {
+        clearInterval(sweepTimer);
+        await sweeping;
         await deps.close();
         await mock?.close();
       },

@@ -13,7 +13,8 @@ const PNG = Buffer.from(
 let server: TestServer;
 let token: string;
 beforeAll(async () => {
-  server = await startTestServer();
+  // This suite uploads far more than a person would: the limit has its own test below.
+  server = await startTestServer({ UPLOAD_RATE_LIMIT_PER_USER: "1000" });
   ({ token } = await loginAs(server));
 });
 afterAll(async () => server?.close());
@@ -138,5 +139,70 @@ describe("GET /uploads/avatars/<name>", () => {
     const post = await request(data!.url, { method: "POST" });
     expect(post.status).toBe(405);
     expect(post.error!.data.reason).toBe("METHOD_NOT_ALLOWED");
+  });
+});
+
+describe("abuse limits on avatars", () => {
+  it("limits one user's uploads per hour (UPLOAD_RATE_LIMIT_PER_USER) with 429 and when to retry", async () => {
+    const limited = await startTestServer({ UPLOAD_RATE_LIMIT_PER_USER: "2" });
+    try {
+      const mine = (await loginAs(limited)).token;
+      expect((await uploadAvatar(limited, PNG, { token: mine })).status).toBe(200);
+      expect((await uploadAvatar(limited, PNG, { token: mine })).status).toBe(200);
+      const over = await uploadAvatar(limited, PNG, { token: mine });
+      expect(over.status).toBe(429);
+      expect(over.error!.data).toMatchObject({ reason: "UPLOAD_RATE_LIMITED", code: "TOO_MANY_REQUESTS" });
+      expect(over.error!.data.retryAfterSeconds).toBeGreaterThan(0);
+      const other = (await loginAs(limited)).token;
+      expect((await uploadAvatar(limited, PNG, { token: other })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("deletes the file of a replaced avatar: its URL answers 404", async () => {
+    const me = (await loginAs(server)).token;
+    const first = (await uploadAvatar(server, PNG, { token: me })).data!.url;
+    await call(server.url, "user.updateProfile", { token: me, input: { avatarUrl: first } });
+    const second = (await uploadAvatar(server, PNG, { token: me })).data!.url;
+    await call(server.url, "user.updateProfile", { token: me, input: { avatarUrl: second } });
+    expect((await request(first)).status).toBe(404);
+    expect((await fetch(second)).status).toBe(200);
+  });
+
+  it("in production with the mock WeChat and no PUBLIC_URL, builds URLs from the request and warns once", async () => {
+    const demo = await startTestServer({ NODE_ENV: "production" });
+    try {
+      const demoToken = (await loginAs(demo)).token;
+      expect((await uploadAvatar(demo, PNG, { token: demoToken })).data!.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+      await uploadAvatar(demo, PNG, { token: demoToken });
+      expect(demo.logs.lines.filter((line) => line.includes("PUBLIC_URL is not set"))).toHaveLength(1);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it("with PUBLIC_URL, a forged Host header does not reach the URL", async () => {
+    const pinned = await startTestServer({ PUBLIC_URL: "https://api.example.com" });
+    try {
+      const pinnedToken = (await loginAs(pinned)).token;
+      const raw = await new Promise<string>((resolve) => {
+        const form = `--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n${PNG.toString("latin1")}\r\n--XyZ--\r\n`;
+        const socket = net.connect(Number(new URL(pinned.url).port), "127.0.0.1");
+        let answer = "";
+        socket.on("data", (chunk) => (answer += chunk.toString("latin1")));
+        socket.on("close", () => resolve(answer));
+        socket.write(
+          `POST /trpc/user.uploadAvatar HTTP/1.1\r\nHost: evil.example.net\r\nAuthorization: Bearer ${pinnedToken}\r\n` +
+            `Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${Buffer.byteLength(form, "latin1")}\r\nConnection: close\r\n\r\n` +
+            form,
+          "latin1",
+        );
+      });
+      expect(raw).toMatch(/"url":"https:\/\/api\.example\.com\/uploads\/avatars\//);
+      expect(raw).not.toContain("evil.example.net");
+    } finally {
+      await pinned.close();
+    }
   });
 });

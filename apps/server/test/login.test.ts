@@ -82,6 +82,28 @@ describe("auth.login over HTTP", () => {
   });
 });
 
+describe("a code sent again", () => {
+  const loginFrom = (code: string, userAgent: string) =>
+    request<LoginResult>(`${server.url}/trpc/auth.login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "user-agent": userAgent },
+      body: JSON.stringify({ code }),
+    });
+
+  it("answers the same session to the client that exchanged it, WX_CODE_USED to anyone else", async () => {
+    const { code } = await mintLoginCode(server.mockWechatUrl, {});
+    const phone = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50";
+    const first = await loginFrom(code, phone);
+    expect(first.status).toBe(200);
+    const other = await loginFrom(code, "curl/8.5.0");
+    expect(other.status).toBe(400);
+    expect(other.error!.data).toMatchObject({ reason: "WX_CODE_USED", action: "relogin" });
+    expect(other.raw).not.toContain(first.data!.token);
+    const doubleTap = await loginFrom(code, phone);
+    expect(doubleTap.data!.token).toBe(first.data!.token);
+  });
+});
+
 describe("WeChat refusals become clear tRPC errors", () => {
   it("rejects a code already exchanged elsewhere with BAD_REQUEST / WX_CODE_USED", async () => {
     const { code } = await mintLoginCode(server.mockWechatUrl, {});

@@ -28,4 +28,17 @@ describe("user.updateProfile over HTTP", () => {
       expect.objectContaining({ path: "nickname", code: "control_characters" }),
     ]);
   });
+
+  it.each([
+    ["zero-width characters only", "\u200b\u200c\u200d"],
+    ["a right-to-left override (U+202E)", "abc\u202Egpj.exe"],
+  ])("refuses a nickname of %s, and keeps the stored one", async (_what, nickname) => {
+    await call(server.url, "user.updateProfile", { token, input: { nickname: "原来的名字" } });
+    const result = await call(server.url, "user.updateProfile", { token, input: { nickname } });
+    expect(result.status).toBe(400);
+    expect(result.error!.data).toMatchObject({ reason: "INVALID_INPUT", action: "show" });
+    expect(result.error!.data.issues![0]).toMatchObject({ path: "nickname" });
+    const me = await call<{ nickname: string }>(server.url, "user.me", { type: "query", token });
+    expect(me.data!.nickname).toBe("原来的名字");
+  });
 });

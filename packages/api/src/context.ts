@@ -2,6 +2,7 @@ import type { Database } from "@mp-auth/db";
 import type { WechatClient } from "@mp-auth/wechat";
 import type { AvatarStore } from "./services/avatars.ts";
 import type { CodeExchangeCache } from "./services/code-exchange-cache.ts";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LoginRateLimiters } from "./services/login-guards.ts";
 import type { SecretBox } from "./services/secret-box.ts";
 
@@ -29,6 +30,8 @@ export interface ApiDependencies {
   secretBox: SecretBox;
   logger: ApiLogger;
   loginRateLimiters: LoginRateLimiters;
+  /** user.uploadAvatar attempts per user (by user id). */
+  uploadRateLimiter: RateLimiterAbstract;
   /** Accept http:// avatar URLs (development: the server's own uploads are served over http). */
   allowHttpAvatarUrls: boolean;
   codeExchangeCache: CodeExchangeCache;

@@ -5,6 +5,7 @@ import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts"
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
+import { createMemoryUploadRateLimiter, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 
 export interface ApiConfig {
   /** A SQLite `file:` URL; migrated before use. */
@@ -17,6 +18,8 @@ export interface ApiConfig {
   atRestKey: Buffer;
   sessionTtlSeconds: number;
   loginRateLimits: { perIpPerMinute: number; perOpenidPerMinute: number };
+  /** Avatar uploads one user may make per hour (default DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR). */
+  uploadRateLimitPerHour?: number;
   allowHttpAvatarUrls: boolean;
   /** Folder of uploaded avatar files (created on demand), for the local store. */
   avatarDir: string;
@@ -63,6 +66,9 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     secretBox,
     logger: config.logger,
     loginRateLimiters: createMemoryLoginRateLimiters(config.loginRateLimits),
+    uploadRateLimiter: createMemoryUploadRateLimiter(
+      config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR,
+    ),
     codeExchangeCache: createMemoryCodeExchangeCache(),
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
     avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),

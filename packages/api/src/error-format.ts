@@ -59,10 +59,10 @@ function judge(error: TRPCError): Verdict {
   switch (error.code) {
     case "BAD_REQUEST":
       // tRPC's own refusals of a request it cannot read (an unreadable multipart body, a batch
-      // without inputs): its message names the problem and holds no input.
-      return /batch call exceeds maximum size/i.test(error.message)
-        ? { reason: "BATCH_TOO_LARGE", message: ERROR_TAXONOMY.BATCH_TOO_LARGE.message }
-        : { reason: "INVALID_INPUT", message: `Invalid input: ${error.message}` };
+      // without inputs): its message names the problem and holds no input. Oversized batches are
+      // refused by the server before tRPC sees them (BATCH_TOO_LARGE, an ApiError), so no English
+      // message is matched here.
+      return { reason: "INVALID_INPUT", message: `Invalid input: ${error.message}` };
     case "UNSUPPORTED_MEDIA_TYPE":
       return {
         reason: "INVALID_INPUT",

@@ -1,9 +1,23 @@
-export { appRouter, createCaller, type AppRouter, type RouterInputs, type RouterOutputs } from "./root.ts";
+export {
+  appRouter,
+  createCaller,
+  procedureMethod,
+  type AppRouter,
+  type RouterInputs,
+  type RouterOutputs,
+} from "./root.ts";
 export { createContextInner, type ApiDependencies } from "./context.ts";
 export { createApiDependencies, type WiredApi } from "./dependencies.ts";
 export { ApiError } from "./errors.ts";
 export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
-export { AVATAR_PATH_PREFIX, storedAvatarType, type AvatarStore } from "./services/avatars.ts";
+export {
+  AVATAR_PATH_PREFIX,
+  storedAvatarType,
+  sweepUnreferencedAvatars,
+  type AvatarStore,
+  type StoredAvatarEntry,
+} from "./services/avatars.ts";
+export { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
 // Kept for clients written against the api's names; the contract is where they live.
 export type { ClientAction } from "@mp-auth/contract";

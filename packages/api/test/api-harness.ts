@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { mintLoginCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import { TRPCError } from "@trpc/server";
+import type { RequestInfo } from "../src/context.ts";
 import {
   createApiDependencies,
   createCaller,
@@ -17,8 +18,8 @@ export interface ApiHarness {
   deps: WiredApi;
   db: WiredApi["db"];
   mock: MockWechat;
-  /** A caller with the given bearer token (or none). */
-  caller(token?: string): ReturnType<typeof createCaller>;
+  /** A caller with the given bearer token (or none), from 127.0.0.1 unless `request` says otherwise. */
+  caller(token?: string, request?: RequestInfo): ReturnType<typeof createCaller>;
   close(): Promise<void>;
 }
 
@@ -29,7 +30,7 @@ const silentLogger = { info() {}, warn() {}, error() {} };
  * file, the real mock WeChat over HTTP, avatars on disk; calls through createCaller.
  */
 export async function startApiHarness(
-  settings: { loginRateLimitPerIp?: number; loginRateLimitPerOpenid?: number } = {},
+  settings: { loginRateLimitPerIp?: number; loginRateLimitPerOpenid?: number; uploadRateLimitPerHour?: number } = {},
 ): Promise<ApiHarness> {
   const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-api-"));
   const mock = await startMockWechat({});
@@ -42,6 +43,7 @@ export async function startApiHarness(
       perIpPerMinute: settings.loginRateLimitPerIp ?? 10_000,
       perOpenidPerMinute: settings.loginRateLimitPerOpenid ?? 10_000,
     },
+    uploadRateLimitPerHour: settings.uploadRateLimitPerHour ?? 10_000,
     allowHttpAvatarUrls: false,
     avatarDir: path.join(dir, "avatars"),
     publicUrl: "https://api.example.com",
@@ -51,9 +53,13 @@ export async function startApiHarness(
     deps,
     db: deps.db,
     mock,
-    caller: (token) =>
+    caller: (token, request = {}) =>
       createCaller(
-        createContextInner(deps, { clientIp: "127.0.0.1", ...(token ? { authorization: `Bearer ${token}` } : {}) }),
+        createContextInner(deps, {
+          clientIp: "127.0.0.1",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...request,
+        }),
       ),
     close: async () => {
       await deps.close();

@@ -1,7 +1,7 @@
 import { text } from "node:stream/consumers";
 import { AVATAR_MAX_BYTES } from "@mp-auth/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AVATAR_PATH_PREFIX, storedAvatarType } from "../src/index.ts";
+import { AVATAR_PATH_PREFIX, storedAvatarType, sweepUnreferencedAvatars } from "../src/index.ts";
 import { attempt, loginAs, startApiHarness, type ApiHarness } from "./api-harness.ts";
 
 /** A valid 1x1 PNG. */
@@ -79,5 +79,85 @@ describe("user.uploadAvatar", () => {
     expect(await text(open!.body)).toBe(GIF.toString("utf8"));
     expect(await api.deps.avatarStore.get(name)).toBeUndefined();
     await expect(api.deps.avatarStore.delete(name)).resolves.toBeUndefined();
+  });
+});
+
+const nameOf = (url: string) => url.slice(url.indexOf(AVATAR_PATH_PREFIX) + AVATAR_PATH_PREFIX.length);
+const stored = async (url: string) => {
+  const file = await api.deps.avatarStore.get(nameOf(url));
+  file?.body.destroy();
+  return file !== undefined;
+};
+
+describe("per-user upload limit", () => {
+  it("refuses a user's uploads over the hourly limit with UPLOAD_RATE_LIMITED and when to retry", async () => {
+    const limited = await startApiHarness({ uploadRateLimitPerHour: 2 });
+    try {
+      const mine = (await loginAs(limited)).token;
+      const other = (await loginAs(limited)).token;
+      const upload = (who: string) => attempt(limited.caller(who).user.uploadAvatar(form(PNG)));
+      expect((await upload(mine)).status).toBe(200);
+      // Refused uploads count too: each one is a body the server had to read.
+      const refused = await attempt(limited.caller(mine).user.uploadAvatar(form(Buffer.from("not an image"))));
+      expect(refused.status).toBe(415);
+      const over = await upload(mine);
+      expect(over.status).toBe(429);
+      expect(over.error!.data).toMatchObject({ reason: "UPLOAD_RATE_LIMITED", action: "retry", retryable: true });
+      expect(over.error!.data.retryAfterSeconds).toBeGreaterThan(0);
+      expect(over.error!.data.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      // Per user: another user is not affected.
+      expect((await upload(other)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("replaced and abandoned avatars are deleted", () => {
+  it("deletes the previous uploaded avatar when the profile gets a new one, or none", async () => {
+    const me = (await loginAs(api)).token;
+    const first = (await api.caller(me).user.uploadAvatar(form(PNG))).url;
+    await api.caller(me).user.updateProfile({ avatarUrl: first });
+    const second = (await api.caller(me).user.uploadAvatar(form(GIF))).url;
+    await api.caller(me).user.updateProfile({ avatarUrl: second });
+    expect(await stored(first)).toBe(false);
+    expect(await stored(second)).toBe(true);
+    // Setting the same URL again keeps it; a nickname-only change keeps it.
+    await api.caller(me).user.updateProfile({ avatarUrl: second });
+    await api.caller(me).user.updateProfile({ nickname: "换头像" });
+    expect(await stored(second)).toBe(true);
+    await api.caller(me).user.updateProfile({ avatarUrl: null });
+    expect(await stored(second)).toBe(false);
+  });
+
+  it("never deletes a file another user's profile shows, nor files that are not ours", async () => {
+    const victim = (await loginAs(api)).token;
+    const attacker = (await loginAs(api)).token;
+    const victimsUrl = (await api.caller(victim).user.uploadAvatar(form(PNG))).url;
+    await api.caller(victim).user.updateProfile({ avatarUrl: victimsUrl });
+    // The attacker points its profile at the victim's file, then replaces it.
+    await api.caller(attacker).user.updateProfile({ avatarUrl: victimsUrl });
+    await api.caller(attacker).user.updateProfile({ avatarUrl: "https://cdn.example.com/a.png" });
+    expect(await stored(victimsUrl)).toBe(true);
+    // The same name under a foreign origin is the same stored file: still protected.
+    await api
+      .caller(attacker)
+      .user.updateProfile({ avatarUrl: `https://evil.example.com${new URL(victimsUrl).pathname}` });
+    await api.caller(attacker).user.updateProfile({ avatarUrl: null });
+    expect(await stored(victimsUrl)).toBe(true);
+  });
+
+  it("sweeps uploads no profile references once they are older than the grace period", async () => {
+    const me = (await loginAs(api)).token;
+    const kept = (await api.caller(me).user.uploadAvatar(form(PNG))).url;
+    await api.caller(me).user.updateProfile({ avatarUrl: kept });
+    const abandoned = (await api.caller(me).user.uploadAvatar(form(PNG))).url;
+    // Too young: a user between upload and updateProfile keeps the file.
+    expect(await sweepUnreferencedAvatars(api.deps, new Date(Date.now() - 3600_000))).toBe(0);
+    expect(await stored(abandoned)).toBe(true);
+    const swept = await sweepUnreferencedAvatars(api.deps, new Date(Date.now() + 60_000));
+    expect(swept).toBeGreaterThanOrEqual(1);
+    expect(await stored(abandoned)).toBe(false);
+    expect(await stored(kept)).toBe(true);
   });
 });

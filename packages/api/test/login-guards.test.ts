@@ -28,6 +28,38 @@ describe("idempotent code exchange", () => {
     expect(await api.db.session.count({ where: { user: { openid } } })).toBe(1);
   });
 
+  it("replays the session only to the client that made the first exchange (same IP and user agent)", async () => {
+    const phone = { clientIp: "203.0.113.7", userAgent: "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50" };
+    const { code } = await mintLoginCode(api.mock.url, {});
+    const first = await attempt(api.caller(undefined, phone).auth.login({ code }));
+    expect(first.status).toBe(200);
+    // Someone else holding the used code (a log, a proxy, a shoulder) gets no token.
+    for (const other of [
+      { ...phone, clientIp: "198.51.100.9" },
+      { ...phone, userAgent: "curl/8.5.0" },
+      { clientIp: phone.clientIp },
+    ]) {
+      const stolen = await attempt(api.caller(undefined, other).auth.login({ code }));
+      expect(stolen.status).toBe(400);
+      expect(stolen.error!.data).toMatchObject({ reason: "WX_CODE_USED", action: "relogin" });
+      expect(JSON.stringify(stolen)).not.toContain(first.data!.token);
+    }
+    // The phone's own double submit still answers its session.
+    const again = await attempt(api.caller(undefined, phone).auth.login({ code }));
+    expect(again.data!.token).toBe(first.data!.token);
+  });
+
+  it("refuses another client's concurrent duplicate while the first exchange runs", async () => {
+    const { code } = await mintLoginCode(api.mock.url, {});
+    const [mine, theirs] = await Promise.all([
+      attempt(api.caller(undefined, { userAgent: "phone" }).auth.login({ code })),
+      attempt(api.caller(undefined, { userAgent: "attacker" }).auth.login({ code })),
+    ]);
+    expect(mine.status).toBe(200);
+    expect(theirs.status).toBe(400);
+    expect(theirs.error!.data.reason).toBe("WX_CODE_USED");
+  });
+
   it("refuses the code again once its session was logged out", async () => {
     const { code } = await mintLoginCode(api.mock.url, {});
     const first = await attempt(api.caller().auth.login({ code }));

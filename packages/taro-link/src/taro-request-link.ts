@@ -15,9 +15,12 @@ export interface TaroRequestLinkOptions extends TaroFetchOptions {
    * the limits of common gateways and of Node's default header size.
    */
   maxURLLength?: number;
-  /** The most calls in one batch (match the server's limit, if it has one). */
+  /** The most calls in one batch. Default 10: the server's default MAX_BATCH_SIZE (match it). */
   maxItems?: number;
 }
+
+/** The server refuses larger batches (MAX_BATCH_SIZE, default 10) with BATCH_TOO_LARGE. */
+const DEFAULT_MAX_ITEMS = 10;
 
 /**
  * The transport, one job: send calls. tRPC's own httpBatchLink, with a `fetch` built on
@@ -33,7 +36,7 @@ export function taroRequestLink<TRouter extends AnyTRPCRouter>(options: TaroRequ
     fetch: taroFetch(options.taro, options),
     headers: options.headers,
     maxURLLength: options.maxURLLength ?? 4000,
-    maxItems: options.maxItems,
+    maxItems: options.maxItems ?? DEFAULT_MAX_ITEMS,
   };
   // Typed for any router: the transformer option httpBatchLink demands depends on the router's
   // config, and this link only supports routers without a transformer.

@@ -82,7 +82,7 @@ describe("createMiniappClient with a fake Taro", () => {
     expect(taro.storage.get(DEFAULT_STORAGE_KEY)).toMatchObject({ token: "token-1" });
   });
 
-  it("50 concurrent calls on an expired session: 3 Taro.request calls, 1 code, 1 auth.login", async () => {
+  it("50 concurrent calls on an expired session: batches of 10, 1 code, 1 auth.login", async () => {
     const { server, taro, client, session } = setup();
     taro.setStorageSync(DEFAULT_STORAGE_KEY, {
       token: "expired-token",
@@ -92,11 +92,14 @@ describe("createMiniappClient with a fake Taro", () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => client.user.me.query()));
 
     expect(results).toHaveLength(50);
-    expect(taro.requests).toHaveLength(3); // the refused batch, auth.login, the retried batch
+    // 5 refused batches, auth.login, 5 retried batches: the link's default maxItems is 10, the
+    // server's default MAX_BATCH_SIZE.
+    expect(taro.requests).toHaveLength(11);
     expect(taro.loginCalls).toBe(1);
     expect(server.loginCalls).toBe(1);
     expect(server.meCalls).toBe(100);
-    expect(taro.requests[2]!.options.url.split("?")[0]!.split(",")).toHaveLength(50);
+    const batchSizes = taro.requests.map((request) => request.options.url.split("?")[0]!.split(",").length);
+    expect(batchSizes).toEqual([10, 10, 10, 10, 10, 1, 10, 10, 10, 10, 10]);
     expect(session.getToken()).toBe("token-1");
   });
 

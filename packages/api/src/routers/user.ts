@@ -1,6 +1,7 @@
 import { ApiError } from "../errors.ts";
-import { uploadAvatar, uploadAvatarInput } from "../services/avatars.ts";
+import { deleteReplacedAvatar, uploadAvatar, uploadAvatarInput } from "../services/avatars.ts";
 import { bindPhone, bindPhoneInput } from "../services/phone.ts";
+import { consumeUploadPoint } from "../services/upload-limits.ts";
 import { publicUserSelect, toPublicUserJson } from "../services/users.ts";
 import { createTRPCRouter, protectedProcedure } from "../trpc.ts";
 import { updateProfileInput } from "./profile-input.ts";
@@ -12,13 +13,21 @@ export const userRouter = createTRPCRouter({
   /**
    * Stores the image chosen with `<button open-type="chooseAvatar">`: multipart/form-data with one
    * file field "file" (Taro.uploadFile, name "file"), PNG, JPEG, GIF or WebP by its first bytes, up
-   * to AVATAR_MAX_BYTES. Answers `{ url }` for user.updateProfile.
+   * to AVATAR_MAX_BYTES. Answers `{ url }` for user.updateProfile. The per-user limit is counted
+   * before the input: a limited user's body is never parsed.
    */
-  uploadAvatar: protectedProcedure.input(uploadAvatarInput).mutation(({ ctx, input }) => uploadAvatar(ctx, input)),
+  uploadAvatar: protectedProcedure
+    .use(async ({ ctx, next }) => {
+      await consumeUploadPoint(ctx.deps.uploadRateLimiter, ctx.user.id);
+      return next();
+    })
+    .input(uploadAvatarInput)
+    .mutation(({ ctx, input }) => uploadAvatar(ctx, input)),
 
   /**
    * Sets nickname and/or avatar from the chooseAvatar + nickname-input flow. Omitted fields stay;
-   * `avatarUrl: null` removes the avatar.
+   * `avatarUrl: null` removes the avatar. A replaced avatar that was one of our uploads is deleted
+   * (unless another profile shows it), so storage does not grow with every change.
    */
   updateProfile: protectedProcedure.input(updateProfileInput).mutation(async ({ ctx, input }) => {
     if (input.avatarUrl?.startsWith("http:") && !ctx.deps.allowHttpAvatarUrls) {
@@ -32,6 +41,9 @@ export const userRouter = createTRPCRouter({
       },
       select: publicUserSelect,
     });
+    if (input.avatarUrl !== undefined && ctx.user.avatarUrl !== user.avatarUrl) {
+      await deleteReplacedAvatar(ctx, ctx.user.avatarUrl, user.avatarUrl);
+    }
     return toPublicUserJson(user);
   }),
 

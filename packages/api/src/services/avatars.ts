@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_FIELD } from "@mp-auth/contract";
@@ -49,15 +49,24 @@ export interface StoredAvatar {
   size: number;
 }
 
+/** One stored file, as listed for the sweep of abandoned uploads. */
+export interface StoredAvatarEntry {
+  name: string;
+  storedAt: Date;
+}
+
 /**
  * Where avatar files live. Local disk (createLocalAvatarStore) fits one instance; several instances
- * need shared storage behind the same three calls. Names are checked by the caller (storedAvatarType).
+ * need shared storage behind the same four calls. Names are checked by the caller (storedAvatarType).
  */
 export interface AvatarStore {
   put(name: string, bytes: Uint8Array): Promise<void>;
   /** The file, or undefined when there is none by that name. */
   get(name: string): Promise<StoredAvatar | undefined>;
+  /** Deletes the file; a name that is already gone is no error. */
   delete(name: string): Promise<void>;
+  /** Every stored file with the time it was stored, for the sweep of uploads nobody references. */
+  list(): AsyncIterable<StoredAvatarEntry>;
 }
 
 export function createLocalAvatarStore(directory: string): AvatarStore {
@@ -92,7 +101,96 @@ export function createLocalAvatarStore(directory: string): AvatarStore {
         if (error.code !== "ENOENT") throw error;
       });
     },
+    async *list() {
+      const names = await readdir(directory).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return [];
+        throw error;
+      });
+      for (const name of names) {
+        if (!storedAvatarType(name)) continue;
+        const info = await stat(path.join(directory, name)).catch(() => undefined);
+        if (info?.isFile()) yield { name, storedAt: info.mtime };
+      }
+    },
   };
+}
+
+/**
+ * The stored name behind an avatar URL when the URL serves one of our uploads (our avatar path and a
+ * name we give), whatever its origin: the origin depends on PUBLIC_URL or the Host header of the
+ * upload, the store only knows names.
+ */
+export function storedAvatarName(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  if (!pathname.startsWith(AVATAR_PATH_PREFIX)) return undefined;
+  const name = pathname.slice(AVATAR_PATH_PREFIX.length);
+  return storedAvatarType(name) ? name : undefined;
+}
+
+/** Users whose profile shows one of these stored names (under any origin). */
+async function referencedNames(db: Context["deps"]["db"], names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const users = await db.user.findMany({
+    where: { OR: names.map((name) => ({ avatarUrl: { endsWith: `${AVATAR_PATH_PREFIX}${name}` } })) },
+    select: { avatarUrl: true },
+  });
+  return new Set(users.map((user) => storedAvatarName(user.avatarUrl)).filter((name) => name !== undefined));
+}
+
+/**
+ * After a profile's avatar changed from `previousUrl`: deletes that file when it is one of our
+ * uploads and no profile shows it any more. Files are not owned by the user who points at them (a
+ * user may point at another's public avatar URL), so the test is "nobody references it", never
+ * "this user referenced it": replacing a borrowed URL cannot delete its owner's file. A failed
+ * delete is logged, not thrown: the profile change has committed, and the sweep retries later.
+ */
+export async function deleteReplacedAvatar(ctx: Context, previousUrl: string | null, currentUrl: string | null) {
+  const name = storedAvatarName(previousUrl);
+  if (!name || name === storedAvatarName(currentUrl)) return;
+  try {
+    if ((await referencedNames(ctx.deps.db, [name])).has(name)) return;
+    await ctx.deps.avatarStore.delete(name);
+  } catch (error) {
+    ctx.deps.logger.warn({ err: error }, "could not delete a replaced avatar");
+  }
+}
+
+/** How many names one reference query checks. */
+const SWEEP_BATCH = 100;
+
+/**
+ * Deletes uploads stored before `storedBefore` that no profile references: avatars uploaded and
+ * never set (the user picked another, or left), and replaced ones a failed delete left behind.
+ * The grace period keeps the file of a user between user.uploadAvatar and user.updateProfile.
+ */
+export async function sweepUnreferencedAvatars(
+  deps: Pick<Context["deps"], "db" | "avatarStore">,
+  storedBefore: Date,
+): Promise<number> {
+  let deleted = 0;
+  let batch: string[] = [];
+  const sweep = async () => {
+    const referenced = await referencedNames(deps.db, batch);
+    for (const name of batch) {
+      if (referenced.has(name)) continue;
+      await deps.avatarStore.delete(name);
+      deleted++;
+    }
+    batch = [];
+  };
+  for await (const entry of deps.avatarStore.list()) {
+    if (entry.storedAt >= storedBefore) continue;
+    batch.push(entry.name);
+    if (batch.length >= SWEEP_BATCH) await sweep();
+  }
+  await sweep();
+  return deleted;
 }
 
 const FIELD_HINT = `one file field named "${AVATAR_UPLOAD_FIELD}" (Taro.uploadFile name: '${AVATAR_UPLOAD_FIELD}')`;
@@ -107,7 +205,10 @@ export const uploadAvatarInput = z
     return z.NEVER;
   });
 
-/** Stores an uploaded avatar under a random name and answers the URL it is served at. */
+/**
+ * Stores an uploaded avatar under a random name and answers the URL it is served at. The per-user
+ * upload limit is checked before this, before the body is read (routers/user.ts).
+ */
 export async function uploadAvatar(ctx: Context & { user: { id: string } }, file: File): Promise<{ url: string }> {
   if (file.size > AVATAR_MAX_BYTES) {
     throw new ApiError("UPLOAD_TOO_LARGE", {

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
@@ -12,7 +12,31 @@ import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJ
 const CODE_LIFETIME_MS = 5 * 60_000;
 
 /** Exchanges in progress in this process, by code hash: a concurrent duplicate waits for the first. */
-const exchangesInFlight = new WeakMap<object, Map<string, Promise<LoginResult>>>();
+const exchangesInFlight = new WeakMap<object, Map<string, { caller: string; result: Promise<LoginResult> }>>();
+
+/** What a remembered exchange holds, encrypted at rest. */
+interface RememberedExchange {
+  sessionId: string;
+  token: string;
+  /** The caller fingerprint of the first exchange; absent in entries written before it existed. */
+  caller?: string;
+}
+
+/**
+ * Who sent a code: a hash of the client's IP and user agent. A repeated code answers the first
+ * exchange's session only to the same caller, so a code read from a log, a proxy or over a
+ * shoulder within its 5 minutes is worth nothing. Both, because either alone is weak: many phones
+ * share one carrier IP, and a user agent is trivially copied. A caller whose IP changed between the
+ * two sends (a carrier NAT switching) gets WX_CODE_USED, and the link simply logs in with a new code.
+ */
+function callerFingerprint(ctx: Context): string {
+  const { clientIp = "unknown", userAgent = "" } = ctx.request;
+  return createHash("sha256").update(`${clientIp}\n${userAgent}`).digest("hex");
+}
+
+function sameCaller(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
 
 export interface LoginResult {
   token: string;
@@ -22,7 +46,8 @@ export interface LoginResult {
 
 /**
  * auth.login: rate limits, then the code exchange, idempotent for the code's life: the same code sent
- * again (double tap, retry after a timeout) returns the same session instead of WeChat's 40163.
+ * again by the same client (double tap, retry after a timeout) returns the same session instead of
+ * WeChat's 40163; from any other client it is WX_CODE_USED.
  */
 export async function loginWithCode(ctx: Context, code: string): Promise<LoginResult> {
   const { deps } = ctx;
@@ -31,15 +56,20 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
   const codeKey = createHash("sha256").update(`wx-code:${deps.appid}:${code}`).digest("hex");
   let inFlight = exchangesInFlight.get(deps);
   if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map()));
+  const caller = callerFingerprint(ctx);
   const running = inFlight.get(codeKey);
-  if (running) return running;
+  if (running) {
+    if (!sameCaller(caller, running.caller)) throw new ApiError("WX_CODE_USED");
+    return running.result;
+  }
 
   const exchange = (async () => {
     const remembered = await deps.codeExchangeCache.get(codeKey);
-    if (remembered) return replayExchange(ctx, remembered);
+    if (remembered) return replayExchange(ctx, remembered, caller);
     const result = await exchangeCode(ctx, code);
     try {
-      const entry = deps.secretBox.encrypt(JSON.stringify({ sessionId: result.sessionId, token: result.token }));
+      const rememberedExchange: RememberedExchange = { sessionId: result.sessionId, token: result.token, caller };
+      const entry = deps.secretBox.encrypt(JSON.stringify(rememberedExchange));
       await deps.codeExchangeCache.set(codeKey, entry, CODE_LIFETIME_MS);
     } catch (error) {
       // The login itself succeeded: a lost cache entry only makes a later duplicate fail with 40163.
@@ -47,7 +77,7 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
     }
     return { token: result.token, expiresAt: result.expiresAt, user: result.user };
   })();
-  inFlight.set(codeKey, exchange);
+  inFlight.set(codeKey, { caller, result: exchange });
   try {
     return await exchange;
   } finally {
@@ -55,12 +85,18 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
   }
 }
 
-/** Answers a repeated code with the session its first exchange created, while that session lives. */
-async function replayExchange(ctx: Context, remembered: string): Promise<LoginResult> {
-  const { sessionId, token } = JSON.parse(ctx.deps.secretBox.decrypt(remembered)) as {
-    sessionId: string;
-    token: string;
-  };
+/**
+ * Answers a repeated code with the session its first exchange created, while that session lives,
+ * and only to the caller of that first exchange.
+ */
+async function replayExchange(ctx: Context, remembered: string, caller: string): Promise<LoginResult> {
+  const {
+    sessionId,
+    token,
+    caller: firstCaller,
+  } = JSON.parse(ctx.deps.secretBox.decrypt(remembered)) as RememberedExchange;
+  // Someone else holding a used code: to them it is used, whatever session it made.
+  if (!sameCaller(caller, firstCaller)) throw new ApiError("WX_CODE_USED");
   const session = await ctx.deps.db.session.findUnique({
     where: { id: sessionId },
     select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
