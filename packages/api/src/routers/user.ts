@@ -32,6 +32,7 @@ export const userRouter = createTRPCRouter({
       },
       select: publicUserSelect,
     });
+    await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
     return toPublicUserJson(user);
   }),
 
