@@ -5,6 +5,7 @@ import type { CodeExchangeCache } from "./services/code-exchange-cache.ts";
 import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { LoginRateLimiters } from "./services/login-guards.ts";
 import type { SecretBox } from "./services/secret-box.ts";
+import type { SessionCache } from "./services/session-cache.ts";
 
 /** What the API calls at WeChat; the real client (createWechatClient) fits, and so would a double. */
 export type WechatApi = Pick<WechatClient, "code2Session" | "getUserPhoneNumber" | "checkSessionKey">;
@@ -35,6 +36,8 @@ export interface ApiDependencies {
   /** Accept http:// avatar URLs (development: the server's own uploads are served over http). */
   allowHttpAvatarUrls: boolean;
   codeExchangeCache: CodeExchangeCache;
+  /** The token-hash lookup cache (services/session-cache.ts); caches nothing by default. */
+  sessionCache: SessionCache;
   avatarStore: AvatarStore;
   /** Origin put in avatar URLs; by default the request's own (RequestInfo.origin). */
   publicUrl: string | undefined;

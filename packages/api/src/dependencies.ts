@@ -5,7 +5,9 @@ import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts"
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
+import { createNoSessionCache } from "./services/session-cache.ts";
 import { createMemoryUploadRateLimiter, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
+import { createRedisStores, type RedisSettings, type RedisStores } from "./stores/redis/index.ts";
 
 export interface ApiConfig {
   /** A SQLite `file:` URL; migrated before use. */
@@ -28,10 +30,14 @@ export interface ApiConfig {
   publicUrl?: string | undefined;
   logger: ApiLogger;
   now?: () => Date;
+  /** REDIS_URL and friends: share rate limits, caches, the access token and sessions across instances. */
+  redis?: RedisSettings | undefined;
 }
 
 export interface WiredApi extends ApiDependencies {
-  /** Closes the database connection. */
+  /** Set when `redis` was configured; `redis.status()` is the /healthz field. */
+  redis: RedisStores | undefined;
+  /** Closes the database connection (and Redis). */
   close(): Promise<void>;
 }
 
@@ -42,10 +48,19 @@ export interface WiredApi extends ApiDependencies {
 export async function createApiDependencies(config: ApiConfig): Promise<WiredApi> {
   // Fail on bad settings before anything is opened.
   const secretBox = createSecretBox(config.atRestKey);
+  // Connects only at the end (redis.connect()), so a failed start leaves no reconnecting socket behind.
+  const redis = config.redis
+    ? createRedisStores(config.redis, {
+        appid: config.wechat.appid,
+        logger: config.logger,
+        loginRateLimits: config.loginRateLimits,
+      })
+    : undefined;
   // One client, so one access token manager: phone number and checksession calls share its token.
   const wechat = createWechatClient({
     ...config.wechat,
     accessTokens: {
+      ...(redis ? { store: redis.accessTokenStore } : {}),
       onRefreshError: (error) => config.logger.warn({ err: error }, "access_token refresh failed"),
     },
   });
@@ -58,6 +73,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     );
   }
   const db = await createDatabase(config.databaseUrl, config.database);
+  redis?.connect();
   return {
     db,
     wechat,
@@ -65,15 +81,20 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     sessionTtlSeconds: config.sessionTtlSeconds,
     secretBox,
     logger: config.logger,
-    loginRateLimiters: createMemoryLoginRateLimiters(config.loginRateLimits),
+    loginRateLimiters: redis?.loginRateLimiters ?? createMemoryLoginRateLimiters(config.loginRateLimits),
     uploadRateLimiter: createMemoryUploadRateLimiter(
       config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR,
     ),
-    codeExchangeCache: createMemoryCodeExchangeCache(),
+    codeExchangeCache: redis?.codeExchangeCache ?? createMemoryCodeExchangeCache(),
+    sessionCache: redis?.sessionCache ?? createNoSessionCache(),
+    redis,
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
     avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),
     publicUrl: config.publicUrl,
     ...(config.now ? { now: config.now } : {}),
-    close: () => db.$disconnect(),
+    close: async () => {
+      await redis?.close();
+      await db.$disconnect();
+    },
   };
 }

@@ -24,6 +24,7 @@ export const authRouter = createTRPCRouter({
       where: { id: ctx.session.id, revokedAt: null },
       data: { revokedAt: ctx.now(), revokedReason: "logout" },
     });
+    await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
     return { ok: true as const };
   }),
 
@@ -48,6 +49,7 @@ export const authRouter = createTRPCRouter({
       if (result.count === 0) {
         throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
       }
+      await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
       return { ok: true as const };
     }),
 
@@ -57,6 +59,7 @@ export const authRouter = createTRPCRouter({
       where: { userId: ctx.user.id, revokedAt: null },
       data: { revokedAt: ctx.now(), revokedReason: "logout_all" },
     });
+    await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
     return { revoked: result.count };
   }),
 });

@@ -41,6 +41,7 @@ export const userRouter = createTRPCRouter({
       },
       select: publicUserSelect,
     });
+    await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
     if (input.avatarUrl !== undefined && ctx.user.avatarUrl !== user.avatarUrl) {
       await deleteReplacedAvatar(ctx, ctx.user.avatarUrl, user.avatarUrl);
     }

@@ -145,6 +145,8 @@ async function exchangeCode(ctx: Context, code: string) {
         return { token, user, expiresAt: data.expiresAt, sessionId: session.id };
       });
       deps.logger.info({ userId: user.id }, "user logged in");
+      // lastLoginAt changed: cached sessions of this user must show it.
+      await deps.sessionCache.invalidateUser(user.id);
       return { token, sessionId, expiresAt: expiresAt.toISOString(), user: toPublicUserJson(user) };
     } catch (error) {
       if (attempt < 3 && isUniqueConstraintError(error)) continue;

@@ -67,19 +67,24 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
       : await phoneFromEncryptedData(ctx, { encryptedData: input.encryptedData!, iv: input.iv! }, account);
 
   const now = ctx.now();
-  const user = await deps.db.$transaction(async (tx) => {
+  const { user, previousHolders } = await deps.db.$transaction(async (tx) => {
+    const previousWhere = { appid: deps.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } };
+    // Their profiles change too: their cached sessions are invalidated below.
+    const previousHolders = await tx.user.findMany({ where: previousWhere, select: { id: true } });
     const previous = await tx.user.updateMany({
-      where: { appid: deps.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } },
+      where: previousWhere,
       data: { phoneNumber: null, phoneCountryCode: null, phoneBoundAt: null },
     });
     if (previous.count > 0)
       deps.logger.info({ userId: ctx.user.id }, "phone number moved to this user from another user");
-    return tx.user.update({
+    const user = await tx.user.update({
       where: { id: ctx.user.id },
       data: { phoneNumber: phone.phoneNumber, phoneCountryCode: phone.countryCode, phoneBoundAt: now },
       select: publicUserSelect,
     });
+    return { user, previousHolders };
   });
+  for (const { id } of [...previousHolders, user]) await deps.sessionCache.invalidateUser(id);
   return toPublicUserJson(user);
 }
 

@@ -45,8 +45,19 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
   if (!present) throw sessionRefused("NO_TOKEN");
   if (!token || !isWellFormedSessionToken(token)) throw sessionRefused("MALFORMED_TOKEN");
 
+  const tokenHash = hashSessionToken(token);
+  // A cached entry only ever says "live" (services/session-cache.ts); any refusal comes from the database.
+  const cached = await ctx.deps.sessionCache.lookup(tokenHash);
+  if (cached.entry && cached.entry.expiresAt.getTime() > ctx.now().getTime()) {
+    const { sessionId, expiresAt, user } = cached.entry;
+    if (cached.lastUsedWriteDue) {
+      await ctx.deps.db.session.updateMany({ where: { id: sessionId }, data: { lastUsedAt: ctx.now() } });
+    }
+    return { session: { id: sessionId, expiresAt }, user };
+  }
+
   const session = await ctx.deps.db.session.findUnique({
-    where: { tokenHash: hashSessionToken(token) },
+    where: { tokenHash },
     select: { id: true, expiresAt: true, revokedAt: true, lastUsedAt: true, user: { select: publicUserSelect } },
   });
   if (!session) throw sessionRefused("UNKNOWN_TOKEN");
@@ -54,9 +65,15 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
   const now = ctx.now();
   if (session.expiresAt.getTime() <= now.getTime()) throw sessionRefused("EXPIRED");
 
+  let lastUsedAt = session.lastUsedAt;
   if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
     await ctx.deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+    lastUsedAt = now;
   }
+  await cached.remember(
+    { sessionId: session.id, expiresAt: session.expiresAt, user: session.user },
+    { lastUsedAt, now },
+  );
   return { session: { id: session.id, expiresAt: session.expiresAt }, user: session.user };
 }
 
