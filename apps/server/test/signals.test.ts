@@ -6,10 +6,12 @@ import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { distEntry, ensureServerBuilt } from "../scripts/build.mjs";
 
 /**
- * The real production command, `pnpm serve`, and the plain node entry, started as a process
+ * The real production command, `pnpm serve`, and the plain node entry (the built
+ * dist/main.mjs), started as a process
  * manager would, then stopped with SIGTERM / SIGINT sent to the pid it started (and only that pid).
  * Afterwards the port must be free and no process of ours left: every process we start carries a
  * unique temp path in its environment (DATABASE_URL), which /proc shows for descendants too.
@@ -69,6 +71,10 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+// Built once up front, as `pnpm serve` would: the node entry needs it, and `pnpm serve` then finds
+// it up to date instead of two tests building at once.
+beforeAll(() => ensureServerBuilt(), 120_000);
+
 const started: Started[] = [];
 afterEach(() => {
   for (const { child, marker } of started.splice(0)) {
@@ -102,7 +108,7 @@ async function startEntry(entry: "pnpm serve" | "node entry"): Promise<Started> 
   const child =
     entry === "pnpm serve"
       ? spawn("pnpm", ["serve"], { cwd: repoRoot, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-      : spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      : spawn(process.execPath, [distEntry], {
           cwd: serverDir,
           env: { ...env, NODE_ENV: "production" },
           detached: true,
