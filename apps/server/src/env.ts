@@ -6,6 +6,10 @@ import { DEFAULT_MAX_BATCH_SIZE } from "./http-server.ts";
 import { loadSheddingEnvShape } from "./load-shedding.ts";
 import { shutdownEnvShape } from "./shutdown.ts";
 
+const booleanFlag = z
+  .enum(["true", "false", "1", "0"], { error: "must be 1/true or 0/false" })
+  .transform((value) => value === "true" || value === "1");
+
 const port = (fallback: number) =>
   z.coerce
     .number({ error: "must be a port number" })
@@ -37,6 +41,11 @@ export const serverEnvSchema = z
       .url({ error: "must be a URL such as https://api.weixin.qq.com" })
       .default("https://api.weixin.qq.com"),
     WX_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    /**
+     * Run against the mock WeChat. Development and tests use it whenever WX_APPID is unset;
+     * production only when this says so (a demo or staging), never because WX_APPID is missing.
+     */
+    WX_MOCK: booleanFlag.optional(),
     WX_MOCK_PORT: port(3001),
     SESSION_TTL_SECONDS: z.coerce
       .number({ error: "must be a number of seconds" })
@@ -70,6 +79,14 @@ export const serverEnvSchema = z
       .min(1, "must be 1..100")
       .max(100, "must be 1..100")
       .default(DEFAULT_MAX_BATCH_SIZE),
+    REDIS_URL: z
+      .url({ error: "must be a Redis URL such as redis://127.0.0.1:6379 (rediss:// for TLS)" })
+      .refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://")
+      .optional(),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, "must be 1-64 letters, digits or : _ . -")
+      .default("mp-auth:"),
     CORS_ORIGINS: z.string().optional(),
     PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
     UPLOAD_DIR: z.string().optional(),
@@ -97,6 +114,32 @@ export const serverEnvSchema = z
         message: "set WX_APPID and WX_SECRET together, or neither to use the mock WeChat",
       });
     }
+    if (env.WX_MOCK === true && env.WX_APPID) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_MOCK"],
+        message:
+          "is set together with WX_APPID: choose the real WeChat app (unset WX_MOCK) or the mock (unset WX_APPID and WX_SECRET)",
+      });
+    }
+    if (!env.WX_APPID && !usesMockWechat(env)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_APPID"],
+        message:
+          env.NODE_ENV === "production"
+            ? "WX_APPID and WX_SECRET are required in production (your mini-program's AppID and AppSecret); set WX_MOCK=1 instead to run a demo or staging server against the mock WeChat"
+            : "WX_APPID and WX_SECRET are required when WX_MOCK=0 turns the mock WeChat off",
+      });
+    }
+    if (env.NODE_ENV === "production" && !env.SESSION_KEY_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SESSION_KEY_ENCRYPTION_KEY"],
+        message:
+          "is required in production: secrets at rest must not be encrypted with a generated dev key (openssl rand -base64 32)",
+      });
+    }
     if (uploadOriginFromRequest(env) === "refuse") {
       ctx.addIssue({
         code: "custom",
@@ -122,6 +165,16 @@ export type ServerEnv = z.infer<typeof serverEnvSchema>;
  */
 export function usesRealWechat(env: Pick<ServerEnv, "WX_APPID">): boolean {
   return Boolean(env.WX_APPID);
+}
+
+/**
+ * Whether the server runs against the mock WeChat, and with it the permissive defaults that exist
+ * for local work (CORS for any origin, http avatar URLs): an explicit WX_MOCK=1, or development and
+ * tests without WX_APPID. In production nothing is permissive unless WX_MOCK=1 says so.
+ */
+export function usesMockWechat(env: Pick<ServerEnv, "WX_APPID" | "WX_MOCK" | "NODE_ENV">): boolean {
+  if (env.WX_MOCK !== undefined) return env.WX_MOCK && !env.WX_APPID;
+  return !env.WX_APPID && env.NODE_ENV !== "production";
 }
 
 /**

@@ -25,6 +25,12 @@ export interface HttpServerOptions {
   corsOrigins: true | string[];
   /** Which hops of X-Forwarded-For / -Proto are our own proxies (TRUST_PROXY). */
   trustProxy: ProxyTrust;
+  /**
+   * Set with REDIS_URL: reported by /healthz as `"redis": "up" | "down"`. A Redis outage does not
+   * make the server unhealthy (every shared store falls back to the database or memory), so it is
+   * reported, not answered with 503.
+   */
+  redisStatus?: (() => "up" | "down") | undefined;
   /** The bound on requests in flight; the excess is answered 503 OVERLOADED at once. */
   loadShedding: LoadSheddingSettings;
   /** The most procedure calls one batched request may carry (MAX_BATCH_SIZE); default 10. */
@@ -118,6 +124,7 @@ export function createHttpServer({
   trustProxy,
   loadShedding,
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+  redisStatus,
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -175,7 +182,7 @@ export function createHttpServer({
       (health) => {
         if (health.ok) {
           res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
-          res.end(JSON.stringify({ status: "ok" }));
+          res.end(JSON.stringify({ status: "ok", ...(redisStatus ? { redis: redisStatus() } : {}) }));
           return;
         }
         // The problem names the file: logged for the operator, not sent to whoever asks.

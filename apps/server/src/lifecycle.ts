@@ -45,6 +45,7 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     corsOrigins: wired.corsOrigins,
     trustProxy: env.TRUST_PROXY,
     loadShedding: loadSheddingSettings(env),
+    redisStatus: deps.redis ? () => deps.redis!.status() : undefined,
     maxBatchSize: env.MAX_BATCH_SIZE,
   });
   // Before listen, so it sees every request: the drain answers in-flight requests with

@@ -4,7 +4,7 @@ import { dataDir, defaultDatabaseUrl } from "@mp-auth/db";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import type { Logger } from "pino";
 import { loadAtRestKey } from "./at-rest-key.ts";
-import { uploadOriginFromRequest, type ServerEnv } from "./env.ts";
+import { uploadOriginFromRequest, usesMockWechat, type ServerEnv } from "./env.ts";
 
 export interface WiredServer {
   deps: WiredApi;
@@ -25,10 +25,11 @@ const AVATAR_SWEEP_INTERVAL_MS = 3600_000;
 export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredServer> {
   let mock: MockWechat | undefined;
   let wechat: { appid: string; secret: string; baseUrl: string };
+  const mockWanted = usesMockWechat(env);
   if (env.WX_APPID && env.WX_SECRET) {
     wechat = { appid: env.WX_APPID, secret: env.WX_SECRET, baseUrl: env.WX_API_BASE };
     logger.info({ appid: env.WX_APPID, wechatApiBase: env.WX_API_BASE }, "using WeChat");
-  } else {
+  } else if (mockWanted) {
     mock = await startMockWechat({
       host: "127.0.0.1",
       port: env.WX_MOCK_PORT,
@@ -38,8 +39,11 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
     wechat = { appid: mock.appid, secret: mock.secret, baseUrl: mock.url };
     logger.warn(
       { mockWechatUrl: mock.url, appid: mock.appid },
-      "WX_APPID is not set: using the MOCK WeChat server. Logins are fake; set WX_APPID and WX_SECRET for a real mini-program.",
+      "Using the MOCK WeChat server (WX_APPID unset): logins are fake; set WX_APPID and WX_SECRET for a real mini-program.",
     );
+  } else {
+    // env.ts refuses this combination; kept as a guard so no path can start without WeChat.
+    throw new Error("No WeChat app configured: set WX_APPID and WX_SECRET, or WX_MOCK=1.");
   }
 
   try {
@@ -64,9 +68,10 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       },
       uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
       // Development serves its own uploads over http; production avatars must be https.
-      allowHttpAvatarUrls: env.NODE_ENV !== "production" || Boolean(mock),
+      allowHttpAvatarUrls: env.NODE_ENV !== "production" || mockWanted,
       avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
       publicUrl: env.PUBLIC_URL,
+      redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
       logger,
     });
 
@@ -95,7 +100,7 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       .map((origin) => origin.trim())
       .filter(Boolean);
     // Permissive CORS only against the mock (local development); a real deployment lists its origins.
-    const corsOrigins = corsList?.includes("*") ? true : (corsList ?? (mock ? true : []));
+    const corsOrigins = corsList?.includes("*") ? true : (corsList ?? (mockWanted ? true : []));
 
     return {
       deps,

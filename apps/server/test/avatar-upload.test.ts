@@ -171,7 +171,7 @@ describe("abuse limits on avatars", () => {
   });
 
   it("in production with the mock WeChat and no PUBLIC_URL, builds URLs from the request and warns once", async () => {
-    const demo = await startTestServer({ NODE_ENV: "production" });
+    const demo = await startTestServer({ NODE_ENV: "production", WX_MOCK: "1" });
     try {
       const demoToken = (await loginAs(demo)).token;
       expect((await uploadAvatar(demo, PNG, { token: demoToken })).data!.url).toMatch(/^http:\/\/127\.0\.0\.1:/);

@@ -85,7 +85,10 @@ describe("the dev loop", () => {
   });
 
   it("keeps JSON lines and prints no banner in production", async () => {
-    const stdout = await runMain({ NODE_ENV: "production" }, /"msg":"server listening"/);
+    const stdout = await runMain(
+      { NODE_ENV: "production", WX_MOCK: "1", SESSION_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64") },
+      /"msg":"server listening"/,
+    );
     const lines = stdout.trim().split("\n");
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     expect(stdout).not.toContain("dev server is ready");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseServerEnv, uploadOriginFromRequest } from "../src/env.ts";
+import { ConfigError, parseServerEnv, uploadOriginFromRequest, usesMockWechat } from "../src/env.ts";
 
 describe("server configuration", () => {
   it("has working defaults (mock WeChat, port 3000, 7-day sessions)", () => {
@@ -43,6 +43,55 @@ describe("server configuration", () => {
     ).toThrow(/SESSION_KEY_ENCRYPTION_KEY: is required/);
   });
 
+  describe("production fails closed", () => {
+    const key = Buffer.alloc(32, 9).toString("base64");
+
+    it("refuses to start without WeChat credentials unless WX_MOCK=1 asks for the mock", () => {
+      const refusal = () => parseServerEnv({ NODE_ENV: "production", SESSION_KEY_ENCRYPTION_KEY: key });
+      expect(refusal).toThrow(ConfigError);
+      expect(refusal).toThrow(/WX_APPID: WX_APPID and WX_SECRET are required in production.*WX_MOCK=1/);
+      const demo = parseServerEnv({ NODE_ENV: "production", WX_MOCK: "1", SESSION_KEY_ENCRYPTION_KEY: key });
+      expect(usesMockWechat(demo)).toBe(true);
+    });
+
+    it("requires the encryption key in production, even on the mock", () => {
+      expect(() => parseServerEnv({ NODE_ENV: "production", WX_MOCK: "1" })).toThrow(
+        /SESSION_KEY_ENCRYPTION_KEY: is required in production/,
+      );
+    });
+
+    it("refuses WX_MOCK together with a real app", () => {
+      expect(() =>
+        parseServerEnv({
+          WX_MOCK: "1",
+          WX_APPID: "wx1234567890abcdef",
+          WX_SECRET: "0123456789abcdef0123456789abcdef",
+          SESSION_KEY_ENCRYPTION_KEY: key,
+        }),
+      ).toThrow(/WX_MOCK: is set together with WX_APPID/);
+    });
+
+    it("ties the mock's permissive defaults to the switch, never to WX_APPID merely missing", () => {
+      // Development and tests: the mock when WX_APPID is unset, unless WX_MOCK=0 turns it off.
+      expect(usesMockWechat(parseServerEnv({}))).toBe(true);
+      expect(usesMockWechat(parseServerEnv({ NODE_ENV: "test" }))).toBe(true);
+      expect(() => parseServerEnv({ WX_MOCK: "0" })).toThrow(
+        /WX_APPID: WX_APPID and WX_SECRET are required when WX_MOCK=0/,
+      );
+      expect(
+        usesMockWechat(
+          parseServerEnv({
+            NODE_ENV: "production",
+            WX_APPID: "wx1234567890abcdef",
+            WX_SECRET: "0123456789abcdef0123456789abcdef",
+            SESSION_KEY_ENCRYPTION_KEY: key,
+            PUBLIC_URL: "https://api.example.com",
+          }),
+        ),
+      ).toBe(false);
+    });
+  });
+
   it("requires WX_APPID and WX_SECRET together", () => {
     expect(() => parseServerEnv({ WX_APPID: "wx1234567890abcdef" })).toThrow(/WX_APPID and WX_SECRET together/);
   });
@@ -63,9 +112,14 @@ describe("server configuration", () => {
     });
 
     it("is optional in development, and with the mock WeChat in production (a demo)", () => {
+      const demo = {
+        NODE_ENV: "production",
+        WX_MOCK: "1",
+        SESSION_KEY_ENCRYPTION_KEY: realApp.SESSION_KEY_ENCRYPTION_KEY,
+      };
       expect(parseServerEnv({ ...realApp }).PUBLIC_URL).toBeUndefined();
-      expect(parseServerEnv({ NODE_ENV: "production" }).PUBLIC_URL).toBeUndefined();
-      expect(uploadOriginFromRequest(parseServerEnv({ NODE_ENV: "production" }))).toBe("warn");
+      expect(parseServerEnv(demo).PUBLIC_URL).toBeUndefined();
+      expect(uploadOriginFromRequest(parseServerEnv(demo))).toBe("warn");
       expect(uploadOriginFromRequest(parseServerEnv({}))).toBe("allow");
     });
   });

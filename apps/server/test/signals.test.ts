@@ -101,6 +101,8 @@ async function startEntry(entry: "pnpm serve" | "node entry"): Promise<Started> 
     DATABASE_URL: `file:${path.join(marker, "server.db")}`,
     UPLOAD_DIR: path.join(marker, "uploads"),
     SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+    // Production needs a WeChat app, or the explicit switch to the mock.
+    WX_MOCK: "1",
     LOG_LEVEL: "warn",
   };
   // `detached`: its own process group, as under a process manager, so a terminal's or the test

@@ -49,11 +49,13 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
   // Fail on bad settings before anything is opened.
   const secretBox = createSecretBox(config.atRestKey);
   // Connects only at the end (redis.connect()), so a failed start leaves no reconnecting socket behind.
+  const uploadRateLimitPerHour = config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR;
   const redis = config.redis
     ? createRedisStores(config.redis, {
         appid: config.wechat.appid,
         logger: config.logger,
         loginRateLimits: config.loginRateLimits,
+        uploadRateLimitPerHour,
       })
     : undefined;
   // One client, so one access token manager: phone number and checksession calls share its token.
@@ -82,9 +84,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     secretBox,
     logger: config.logger,
     loginRateLimiters: redis?.loginRateLimiters ?? createMemoryLoginRateLimiters(config.loginRateLimits),
-    uploadRateLimiter: createMemoryUploadRateLimiter(
-      config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR,
-    ),
+    uploadRateLimiter: redis?.uploadRateLimiter ?? createMemoryUploadRateLimiter(uploadRateLimitPerHour),
     codeExchangeCache: redis?.codeExchangeCache ?? createMemoryCodeExchangeCache(),
     sessionCache: redis?.sessionCache ?? createNoSessionCache(),
     redis,

@@ -1,18 +1,19 @@
 import type { AccessTokenStore } from "@mp-auth/wechat";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { ApiLogger } from "../../context.ts";
 import type { CodeExchangeCache } from "../../services/code-exchange-cache.ts";
 import type { LoginRateLimiters, LoginRateLimitSettings } from "../../services/login-guards.ts";
 import { createRedisAccessTokenStore } from "./access-token-store.ts";
 import { createRedisCodeExchangeCache } from "./code-exchange-cache.ts";
 import { createRedisConnection, type RedisConnection, type RedisStatus } from "./connection.ts";
-import { createRedisLoginRateLimiters } from "./login-rate-limiters.ts";
+import { createRedisLoginRateLimiters, createRedisUploadRateLimiter } from "./login-rate-limiters.ts";
 import { createRedisSessionCache, type RedisSessionCache } from "./session-cache.ts";
 
 export { createRedisConnection, type RedisConnection, type RedisStatus } from "./connection.ts";
 export { createRedisSessionCache, type RedisSessionCache } from "./session-cache.ts";
 export { createRedisAccessTokenStore } from "./access-token-store.ts";
 export { createRedisCodeExchangeCache } from "./code-exchange-cache.ts";
-export { createRedisLoginRateLimiters } from "./login-rate-limiters.ts";
+export { createRedisLoginRateLimiters, createRedisUploadRateLimiter } from "./login-rate-limiters.ts";
 
 export interface RedisSettings {
   /** REDIS_URL. */
@@ -30,6 +31,7 @@ export interface RedisStores {
   /** For /healthz: `{ redis: status() }`. */
   status(): RedisStatus;
   loginRateLimiters: LoginRateLimiters;
+  uploadRateLimiter: RateLimiterAbstract;
   codeExchangeCache: CodeExchangeCache;
   sessionCache: RedisSessionCache;
   accessTokenStore: AccessTokenStore;
@@ -42,7 +44,12 @@ export const DEFAULT_REDIS_KEY_PREFIX = "mp-auth:";
 
 export function createRedisStores(
   settings: RedisSettings,
-  context: { appid: string; logger: ApiLogger; loginRateLimits: LoginRateLimitSettings },
+  context: {
+    appid: string;
+    logger: ApiLogger;
+    loginRateLimits: LoginRateLimitSettings;
+    uploadRateLimitPerHour: number;
+  },
 ): RedisStores {
   const connection = createRedisConnection({
     url: settings.url,
@@ -58,6 +65,7 @@ export function createRedisStores(
     connection,
     status: () => connection.status(),
     loginRateLimiters: createRedisLoginRateLimiters(connection, context.loginRateLimits),
+    uploadRateLimiter: createRedisUploadRateLimiter(connection, context.uploadRateLimitPerHour),
     codeExchangeCache: createRedisCodeExchangeCache(connection),
     sessionCache,
     accessTokenStore: createRedisAccessTokenStore(connection, { appid: context.appid }),

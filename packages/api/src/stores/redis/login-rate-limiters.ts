@@ -11,19 +11,28 @@ import type { RedisConnection } from "./connection.ts";
  * cache must not lock every user out. The cost, stated: during an outage the effective limit is the
  * configured one times the number of instances.
  */
+/** A limiter counted in Redis, with a per-instance memory limiter while Redis is down. */
+function sharedLimiter(connection: RedisConnection, keyPrefix: string, points: number, duration: number) {
+  return new RateLimiterRedis({
+    storeClient: connection.client,
+    keyPrefix,
+    points,
+    duration,
+    rejectIfRedisNotReady: true,
+    insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration }),
+  });
+}
+
+/** user.uploadAvatar's per-user hourly limit, shared by every instance like the login limits. */
+export function createRedisUploadRateLimiter(connection: RedisConnection, perHour: number): RateLimiterRedis {
+  return sharedLimiter(connection, "avatar-upload", perHour, 3600);
+}
+
 export function createRedisLoginRateLimiters(
   connection: RedisConnection,
   settings: LoginRateLimitSettings,
 ): LoginRateLimiters {
-  const limiter = (keyPrefix: string, points: number) =>
-    new RateLimiterRedis({
-      storeClient: connection.client,
-      keyPrefix,
-      points,
-      duration: 60,
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix, points, duration: 60 }),
-    });
+  const limiter = (keyPrefix: string, points: number) => sharedLimiter(connection, keyPrefix, points, 60);
   return {
     perIp: limiter("login-ip", settings.perIpPerMinute),
     perOpenid: limiter("login-openid", settings.perOpenidPerMinute),
