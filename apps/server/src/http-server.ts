@@ -15,6 +15,7 @@ import cors from "cors";
 import type { Logger } from "pino";
 import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
+import { applyHttpBounds, httpServerOptions, requestUrl, type HttpBounds } from "./http-bounds.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
 
 export interface HttpServerOptions {
@@ -26,6 +27,8 @@ export interface HttpServerOptions {
   trustProxy: ProxyTrust;
   /** The bound on requests in flight; the excess is answered 503 OVERLOADED at once. */
   loadShedding: LoadSheddingSettings;
+  /** Timeouts and header size: slow or malformed clients are cut, answered in the envelope. */
+  bounds: HttpBounds;
 }
 
 const TRPC_PREFIX = "/trpc/";
@@ -56,6 +59,7 @@ export function createHttpServer({
   corsOrigins,
   trustProxy,
   loadShedding,
+  bounds,
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -69,6 +73,11 @@ export function createHttpServer({
       router: appRouter,
       basePath: TRPC_PREFIX,
       maxBodySize,
+      // tRPC answers errors raised before it knows the call (a bad URL encoding, a batch mixing
+      // queries and mutations) without a content type, which Fetch makes text/plain: the body is
+      // the JSON envelope all the same, so say so.
+      responseMeta: ({ errors, eagerGeneration }) =>
+        errors.length > 0 && !eagerGeneration ? { headers: { "content-type": "application/json" } } : {},
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
       onError: ({ error, path }) => {
         // Expected refusals are the client's business; only server faults (INTERNAL, and our own
@@ -134,17 +143,42 @@ export function createHttpServer({
   const route = shedder.wrap((req, res) => {
     const started = performance.now();
     // Path only: query strings of tRPC GETs carry procedure input.
-    const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+    const url = requestUrl(req.url);
+    const pathname = url?.pathname;
     res.on("finish", () => {
       logger.info(
         { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
         "request",
       );
     });
+    if (pathname === undefined) {
+      req.resume();
+      return sendError(res, new ApiError("INVALID_INPUT", { message: "The request target is not a URL path." }));
+    }
+    // Node's own check (requireHostHeader, off in http-bounds.ts) answers a bare 400 without the envelope.
+    if (req.httpVersion === "1.1" && !req.headers.host) {
+      req.resume();
+      return sendError(res, new ApiError("INVALID_INPUT", { message: "An HTTP/1.1 request needs a Host header." }));
+    }
 
     if (pathname === "/healthz") return healthz(req, res);
     if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
-    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
+    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
+      // tRPC's adapter builds a Fetch Request, which throws (a 500) on methods such as TRACE.
+      if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD") {
+        req.resume();
+        res.setHeader("allow", "GET, POST");
+        return sendError(
+          res,
+          new ApiError("METHOD_NOT_ALLOWED", {
+            message: `${req.method} is not allowed here: queries are called with GET, mutations with POST.`,
+          }),
+        );
+      }
+      // tRPC's last-resort answer (an unusable Host header, say) sets no content type.
+      res.setHeader("content-type", "application/json");
+      return void trpcHandler(req, res);
+    }
     if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
       const name = pathname.slice(AVATAR_PATH_PREFIX.length);
       serveAvatar(req, res, name, {
@@ -166,5 +200,9 @@ export function createHttpServer({
     );
   });
 
-  return http.createServer((req, res) => corsMiddleware(req, res, () => route(req, res)));
+  const server = http.createServer(httpServerOptions(bounds), (req, res) =>
+    corsMiddleware(req, res, () => route(req, res)),
+  );
+  applyHttpBounds(server, bounds, logger);
+  return server;
 }

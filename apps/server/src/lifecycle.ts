@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { purgeEndedSessions } from "@mp-auth/api";
 import type { DestinationStream } from "pino";
 import { parseServerEnv } from "./env.ts";
+import { httpBounds } from "./http-bounds.ts";
 import { createHttpServer } from "./http-server.ts";
 import { createLogger } from "./logger.ts";
 import { loadSheddingSettings } from "./load-shedding.ts";
@@ -45,6 +46,7 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     corsOrigins: wired.corsOrigins,
     trustProxy: env.TRUST_PROXY,
     loadShedding: loadSheddingSettings(env),
+    bounds: httpBounds(env),
   });
   // Before listen, so it sees every request: the drain answers in-flight requests with
   // `Connection: close` and closes idle kept-alive sockets when the server stops.
