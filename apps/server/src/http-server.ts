@@ -83,11 +83,12 @@ export function createHttpServer({
         // Expected refusals are the client's business; only server faults (INTERNAL, and our own
         // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
         // the operator must see.
+        // Database refusals first: tRPC gives them code INTERNAL_SERVER_ERROR (they are not its errors).
         const { reason } = formatError(error).data;
-        if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
-          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
-        } else if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
+        if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
           logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
+        } else if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
+          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
         }
       },
     });
