@@ -3,6 +3,7 @@ import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
 import { DEFAULT_MAX_BATCH_SIZE } from "./http-server.ts";
+import { httpBoundsEnvShape } from "./http-bounds.ts";
 import { loadSheddingEnvShape } from "./load-shedding.ts";
 import { shutdownEnvShape } from "./shutdown.ts";
 
@@ -104,6 +105,7 @@ export const serverEnvSchema = z
       .max(60_000, "must be 100..60000 ms")
       .default(defaultFileCheckIntervalMs),
     ...loadSheddingEnvShape,
+    ...httpBoundsEnvShape,
     ...shutdownEnvShape,
   })
   .superRefine((env, ctx) => {

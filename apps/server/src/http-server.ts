@@ -16,6 +16,7 @@ import cors from "cors";
 import type { Logger } from "pino";
 import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
+import { applyHttpBounds, httpServerOptions, requestUrl, type HttpBounds } from "./http-bounds.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
 
 export interface HttpServerOptions {
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   loadShedding: LoadSheddingSettings;
   /** The most procedure calls one batched request may carry (MAX_BATCH_SIZE); default 10. */
   maxBatchSize?: number;
+  /** Timeouts and header size: slow or malformed clients are cut, answered in the envelope. */
+  bounds: HttpBounds;
 }
 
 /** MAX_BATCH_SIZE's default: the Taro link's default maxItems is the same. */
@@ -125,6 +128,7 @@ export function createHttpServer({
   loadShedding,
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   redisStatus,
+  bounds,
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -140,16 +144,22 @@ export function createHttpServer({
       maxBodySize,
       // A backstop only: trpcRequestRefusal refuses larger batches first, as BATCH_TOO_LARGE.
       maxBatchSize,
+      // tRPC answers errors raised before it knows the call (a bad URL encoding, a batch mixing
+      // queries and mutations) without a content type, which Fetch makes text/plain: the body is
+      // the JSON envelope all the same, so say so.
+      responseMeta: ({ errors, eagerGeneration }) =>
+        errors.length > 0 && !eagerGeneration ? { headers: { "content-type": "application/json" } } : {},
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
       onError: ({ error, path }) => {
         // Expected refusals are the client's business; only server faults (INTERNAL, and our own
         // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
         // the operator must see.
+        // Database refusals first: tRPC gives them code INTERNAL_SERVER_ERROR (they are not its errors).
         const { reason } = formatError(error).data;
-        if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
-          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
-        } else if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
+        if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
           logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
+        } else if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
+          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
         }
       },
     });
@@ -205,14 +215,23 @@ export function createHttpServer({
   const route = shedder.wrap((req, res) => {
     const started = performance.now();
     // Path only: query strings of tRPC GETs carry procedure input.
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const pathname = url.pathname;
+    const url = requestUrl(req.url);
+    const pathname = url?.pathname;
     res.on("finish", () => {
       logger.info(
         { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
         "request",
       );
     });
+    if (url === undefined || pathname === undefined) {
+      req.resume();
+      return sendError(res, new ApiError("INVALID_INPUT", { message: "The request target is not a URL path." }));
+    }
+    // Node's own check (requireHostHeader, off in http-bounds.ts) answers a bare 400 without the envelope.
+    if (req.httpVersion === "1.1" && !req.headers.host) {
+      req.resume();
+      return sendError(res, new ApiError("INVALID_INPUT", { message: "An HTTP/1.1 request needs a Host header." }));
+    }
 
     if (pathname === "/healthz") return healthz(req, res);
     if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
@@ -225,7 +244,11 @@ export function createHttpServer({
       }
     }
     if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
-    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
+    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
+      // tRPC's last-resort answer (an unusable Host header, say) sets no content type.
+      res.setHeader("content-type", "application/json");
+      return void trpcHandler(req, res);
+    }
     if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
       const name = pathname.slice(AVATAR_PATH_PREFIX.length);
       serveAvatar(req, res, name, {
@@ -247,5 +270,9 @@ export function createHttpServer({
     );
   });
 
-  return http.createServer((req, res) => corsMiddleware(req, res, () => route(req, res)));
+  const server = http.createServer(httpServerOptions(bounds), (req, res) =>
+    corsMiddleware(req, res, () => route(req, res)),
+  );
+  applyHttpBounds(server, bounds, logger);
+  return server;
 }

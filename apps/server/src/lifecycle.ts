@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { purgeEndedSessions } from "@mp-auth/api";
 import type { DestinationStream } from "pino";
 import { parseServerEnv } from "./env.ts";
+import { httpBounds } from "./http-bounds.ts";
 import { createHttpServer } from "./http-server.ts";
 import { createLogger } from "./logger.ts";
 import { loadSheddingSettings } from "./load-shedding.ts";
@@ -47,6 +48,7 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     loadShedding: loadSheddingSettings(env),
     redisStatus: deps.redis ? () => deps.redis!.status() : undefined,
     maxBatchSize: env.MAX_BATCH_SIZE,
+    bounds: httpBounds(env),
   });
   // Before listen, so it sees every request: the drain answers in-flight requests with
   // `Connection: close` and closes idle kept-alive sockets when the server stops.

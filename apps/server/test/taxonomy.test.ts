@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, type ErrorReason } from "@mp-auth/contract";
 import { createDatabase } from "@mp-auth/db";
-import { encryptForUser, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
+import { encryptForUser, getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, loginAs, request, startTestServer, uploadAvatar, type CallResult, type TestServer } from "./harness.ts";
+import { holdWriteLock } from "./support/other-process.ts";
 
 /**
  * Every row of the contract's error taxonomy, triggered end to end over HTTP against the real mock
@@ -14,14 +15,27 @@ import { call, loginAs, request, startTestServer, uploadAvatar, type CallResult,
 let server: TestServer;
 let limited: TestServer;
 let broken: TestServer;
+/** One request at a time, no queue, short waits: for OVERLOADED and DATABASE_BUSY. */
+let tight: TestServer;
+/** Its database file is deleted by the DATABASE_UNAVAILABLE trigger. */
+let doomed: TestServer;
 beforeAll(async () => {
-  [server, limited, broken] = await Promise.all([
+  [server, limited, broken, tight, doomed] = await Promise.all([
     startTestServer({ WX_TIMEOUT_MS: "1000" }),
     startTestServer({ LOGIN_RATE_LIMIT_PER_IP: "1" }),
     startTestServer(),
+    startTestServer({
+      MAX_REQUESTS_IN_FLIGHT: "1",
+      MAX_REQUESTS_QUEUED: "0",
+      WX_TIMEOUT_MS: "1000",
+      DATABASE_BUSY_TIMEOUT_MS: "300",
+    }),
+    startTestServer({ DATABASE_FILE_CHECK_INTERVAL_MS: "200" }),
   ]);
 });
-afterAll(async () => Promise.all([server?.close(), limited?.close(), broken?.close()]));
+afterAll(async () =>
+  Promise.all([server?.close(), limited?.close(), broken?.close(), tight?.close(), doomed?.close()]),
+);
 
 const login = () => loginAs(server);
 
@@ -124,9 +138,35 @@ const triggers: Record<ErrorReason, (() => Promise<CallResult>) | typeof TRIGGER
       await db.$executeRawUnsafe("DROP TABLE Session").finally(() => db.$disconnect());
       return call(broken.url, "user.me", { type: "query", token });
     })()),
-  DATABASE_UNAVAILABLE: TRIGGERED_BY_OTHER_SUITES,
-  DATABASE_BUSY: TRIGGERED_BY_OTHER_SUITES,
-  OVERLOADED: TRIGGERED_BY_OTHER_SUITES,
+  // The file deleted under the running server (faults.test.ts covers more database faults).
+  DATABASE_UNAVAILABLE: async () => {
+    unlinkSync(doomed.databaseUrl.slice("file:".length));
+    const { code } = await mintLoginCode(doomed.mockWechatUrl, {});
+    return call(doomed.url, "auth.login", { input: { code } });
+  },
+  // Another process holds the write lock while a login writes.
+  DATABASE_BUSY: async () => {
+    const lock = await holdWriteLock(tight.databaseUrl.slice("file:".length));
+    try {
+      const { code } = await mintLoginCode(tight.mockWechatUrl, {});
+      return await call(tight.url, "auth.login", { input: { code } });
+    } finally {
+      await lock.release();
+    }
+  },
+  // The one request slot is held by a login waiting on a hanging WeChat: the next call is shed.
+  OVERLOADED: async () => {
+    const { code } = await mintLoginCode(tight.mockWechatUrl, {});
+    await injectFault(tight.mockWechatUrl, { path: "/sns/jscode2session", hang: true });
+    const before = (await getMockStats(tight.mockWechatUrl))["/sns/jscode2session"] ?? 0;
+    const holding = call(tight.url, "auth.login", { input: { code } });
+    while (((await getMockStats(tight.mockWechatUrl))["/sns/jscode2session"] ?? 0) === before) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const shed = await call(tight.url, "user.me", { type: "query" });
+    await holding;
+    return shed;
+  },
   // One GET batching more calls than MAX_BATCH_SIZE (10 by default).
   BATCH_TOO_LARGE: () => request(`${server.url}/trpc/${Array.from({ length: 11 }, () => "user.me").join(",")}?batch=1`),
   // One user uploading past UPLOAD_RATE_LIMIT_PER_USER (20 an hour by default): the first refusal.
@@ -146,7 +186,7 @@ describe("error taxonomy", () => {
       .filter(([, trigger]) => trigger === TRIGGERED_BY_OTHER_SUITES)
       .map(([reason]) => reason)
       .sort();
-    expect(elsewhere).toEqual(["DATABASE_BUSY", "DATABASE_UNAVAILABLE", "OVERLOADED"].sort());
+    expect(elsewhere).toEqual([]);
   });
 
   const triggered = Object.entries(ERROR_TAXONOMY).filter(

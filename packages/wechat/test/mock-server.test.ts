@@ -245,6 +245,16 @@ describe("fault injection", () => {
     expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);
   });
 
+  it("answers a 502 HTML page, or cuts the connection, when asked", async () => {
+    await injectFault(mock.url, { path: CODE2SESSION_PATH, badGateway: true });
+    await injectFault(mock.url, { path: CODE2SESSION_PATH, reset: true });
+    const gateway = await fetch(`${mock.url}${CODE2SESSION_PATH}`);
+    expect([gateway.status, gateway.headers.get("content-type")]).toEqual([502, "text/html"]);
+    expect(await gateway.text()).toMatch(/<h1>502 Bad Gateway<\/h1>/);
+    await expect(fetch(`${mock.url}${CODE2SESSION_PATH}`)).rejects.toThrow(/fetch failed/);
+    expect((await jscode2session(validParams(NEVER_MINTED_CODE))).body.errcode).toBe(40029);
+  });
+
   it("applies to the new WeChat routes too", async () => {
     await injectFault(mock.url, { path: "/cgi-bin/stable_token", errcode: -1 });
     const response = await fetch(`${mock.url}/cgi-bin/stable_token`, { method: "POST", body: "{}" });
@@ -257,6 +267,9 @@ describe("fault injection", () => {
     );
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH })).rejects.toThrow(/exactly one of/);
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, hang: true })).rejects.toThrow(
+      /exactly one of/,
+    );
+    await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, reset: true, badGateway: true })).rejects.toThrow(
       /exactly one of/,
     );
     await expect(injectFault(mock.url, { path: CODE2SESSION_PATH, errcode: -1, count: 0 })).rejects.toThrow(/count/);

@@ -9,10 +9,16 @@ export interface PendingFault {
   errcode?: number;
   errmsg?: string;
   hang?: true;
+  badGateway?: true;
+  reset?: true;
   remaining: number;
 }
 
-export type FaultAction = { type: "errcode"; errcode: number; errmsg: string | undefined } | { type: "hang" };
+export type FaultAction =
+  | { type: "errcode"; errcode: number; errmsg: string | undefined }
+  | { type: "hang" }
+  | { type: "badGateway" }
+  | { type: "reset" };
 
 export class FaultQueue {
   private readonly queues = new Map<string, PendingFault[]>();
@@ -23,6 +29,8 @@ export class FaultQueue {
       ...(fault.errcode === undefined ? {} : { errcode: fault.errcode }),
       ...(fault.errmsg === undefined ? {} : { errmsg: fault.errmsg }),
       ...(fault.hang === true ? { hang: true as const } : {}),
+      ...(fault.badGateway === true ? { badGateway: true as const } : {}),
+      ...(fault.reset === true ? { reset: true as const } : {}),
       remaining: fault.count ?? 1,
     };
     const queue = this.queues.get(fault.path) ?? [];
@@ -40,7 +48,9 @@ export class FaultQueue {
     if (next.remaining <= 0) queue.shift();
     if (queue.length === 0) this.queues.delete(path);
     if (next.hang) return { type: "hang" };
-    // The schema guarantees errcode when hang is absent.
+    if (next.badGateway) return { type: "badGateway" };
+    if (next.reset) return { type: "reset" };
+    // The schema guarantees errcode when the others are absent.
     return { type: "errcode", errcode: next.errcode ?? -1, errmsg: next.errmsg };
   }
 

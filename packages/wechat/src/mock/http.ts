@@ -55,3 +55,11 @@ export function sendWechatAnswer(response: ServerResponse, body: unknown): void 
   response.writeHead(200, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
   response.end(text);
 }
+
+/** What a gateway in front of WeChat answers when its upstream fails: a 502 HTML page, not JSON. */
+export function sendBadGatewayPage(response: ServerResponse): void {
+  const page =
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n";
+  response.writeHead(502, { "content-type": "text/html", "content-length": Buffer.byteLength(page) });
+  response.end(page);
+}

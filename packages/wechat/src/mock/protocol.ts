@@ -42,12 +42,20 @@ export const mockFaultSchema = z
     errmsg: z.string().optional(),
     /** Never answer (until the mock closes): simulates a WeChat that hangs. */
     hang: z.boolean().optional(),
+    /** Answer HTTP 502 with an HTML page, as a gateway in front of WeChat does when it fails. */
+    badGateway: z.boolean().optional(),
+    /** Cut the connection without an answer (a TCP reset): simulates a network failure mid-call. */
+    reset: z.boolean().optional(),
     /** How many of the next calls to `path` this fault answers. */
     count: z.number().int().positive().optional(),
   })
-  .refine((fault) => (fault.errcode !== undefined) !== (fault.hang === true), {
-    message: "a fault needs exactly one of `errcode` or `hang: true`",
-  })
+  .refine(
+    (fault) =>
+      [fault.errcode !== undefined, fault.hang === true, fault.badGateway === true, fault.reset === true].filter(
+        Boolean,
+      ).length === 1,
+    { message: "a fault needs exactly one of `errcode`, `hang: true`, `badGateway: true` or `reset: true`" },
+  )
   .refine((fault) => fault.errmsg === undefined || fault.errcode !== undefined, {
     message: "`errmsg` only makes sense with `errcode`",
   });

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { MockClock } from "./clock.ts";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_CODE_TTL_MS, MOCK_DEFAULT_SECRET } from "./defaults.ts";
 import { FaultQueue } from "./faults.ts";
-import { readJsonBody, sendJson, sendWechatAnswer } from "./http.ts";
+import { readJsonBody, sendBadGatewayPage, sendJson, sendWechatAnswer } from "./http.ts";
 import { CONTROL_ROUTES } from "./routes/control.ts";
 import { WECHAT_ROUTES } from "./routes/index.ts";
 import { MockRequestError } from "./routes/types.ts";
@@ -133,6 +133,8 @@ async function handleWechatRequest(
 
   const fault = context.faults.take(route.path);
   if (fault?.type === "hang") return; // No answer at all; close() cuts the connection.
+  if (fault?.type === "badGateway") return sendBadGatewayPage(response);
+  if (fault?.type === "reset") return void request.socket.resetAndDestroy();
   if (fault?.type === "errcode") return sendWechatAnswer(response, wechatErrorAnswer(fault.errcode, fault.errmsg));
 
   if (request.method !== route.method) {
