@@ -67,7 +67,9 @@ export async function createTestDatabase(engine: TestEngine): Promise<TestDataba
     return {
       engine,
       url: url.toString(),
-      drop: () => withPostgres(service, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+      drop: async () => {
+        await withPostgres(service, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      },
     };
   }
   await withMysql(service, (connection) =>
@@ -77,7 +79,18 @@ export async function createTestDatabase(engine: TestEngine): Promise<TestDataba
   return {
     engine,
     url: url.toString(),
-    drop: () => withMysql(service, (connection) => connection.query(`DROP DATABASE IF EXISTS \`${name}\``)),
+    drop: async () => {
+      // Like PostgreSQL's WITH (FORCE): also ends the connections that were using it.
+      await withMysql(service, async (connection) => {
+        const users = await connection.query<{ id: number | bigint }[]>(
+          "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+          [name],
+        );
+        // Dropped first: a pool reconnecting meanwhile then finds no database instead of a new session.
+        await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+        for (const { id } of users) await connection.query(`KILL CONNECTION ${Number(id)}`).catch(() => {});
+      });
+    },
   };
 }
 
