@@ -80,15 +80,22 @@ export async function createTestDatabase(engine: TestEngine): Promise<TestDataba
     engine,
     url: url.toString(),
     drop: async () => {
-      // Like PostgreSQL's WITH (FORCE): also ends the connections that were using it.
+      // Like PostgreSQL's WITH (FORCE): also ends the connections that were using it. Dropped
+      // first, so a pool reconnecting meanwhile finds no database; listed again, because a pool may
+      // have opened connections while the first ones were killed.
       await withMysql(service, async (connection) => {
-        const users = await connection.query<{ id: number | bigint }[]>(
-          "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
-          [name],
-        );
-        // Dropped first: a pool reconnecting meanwhile then finds no database instead of a new session.
+        const users = async () =>
+          connection.query<{ id: number | bigint }[]>(
+            "SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()",
+            [name],
+          );
+        const before = await users();
         await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
-        for (const { id } of users) await connection.query(`KILL CONNECTION ${Number(id)}`).catch(() => {});
+        for (let round = 0; round < 3; round++) {
+          const ids = new Set([...(round === 0 ? before : []), ...(await users())].map(({ id }) => Number(id)));
+          for (const id of ids) await connection.query(`KILL CONNECTION ${id}`).catch(() => {});
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
       });
     },
   };

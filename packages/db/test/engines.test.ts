@@ -173,7 +173,9 @@ describe.each(serverEngines)("server database %s", (engine) => {
       await db.user.count();
       await database.drop();
       const error = await db.user.count().catch((e: unknown) => e);
-      expect(databaseErrorReason(error)).toBe("DATABASE_UNAVAILABLE");
+      expect(databaseErrorReason(error), JSON.stringify((error as { meta?: unknown }).meta ?? String(error))).toBe(
+        "DATABASE_UNAVAILABLE",
+      );
       const health = await checkDatabaseHealth(db, 3000);
       expect(health).toMatchObject({ ok: false, reason: "DATABASE_UNAVAILABLE" });
     } finally {
