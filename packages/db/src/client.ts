@@ -12,8 +12,7 @@ import {
 } from "./errors.ts";
 import { watchDatabaseFile, type FileHealthMonitor } from "./file-health.ts";
 import type { PrismaClient as MysqlClient } from "./generated/mysql/client.ts";
-import { PrismaClient as SqliteClient } from "./generated/sqlite/client.ts";
-import { createServerDatabase } from "./server-database.ts";
+import { PrismaClient as SqliteClient } from "./generated/prisma/client.ts";
 
 /**
  * The one client type the api codes against, whatever the engine. Prisma bakes the provider into a
@@ -68,6 +67,8 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
   if (!provider)
     throw new DatabaseStartError("DATABASE_URL", `it must start with one of: ${supportedDatabaseUrlSchemes}`);
   assertParsableUrl(url);
+  // Loaded on demand: a SQLite server never evaluates the pg / mariadb drivers and their clients.
+  const { createServerDatabase } = await import("./server-database.ts");
   const db = await createServerDatabase(url, provider, {
     lockTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,

@@ -11,7 +11,6 @@ import { databaseProviderOf, supportedDatabaseUrlSchemes } from "./database-url.
 import { DatabaseStartError, sqliteCodeOf } from "./errors.ts";
 import { compareMigrations, readLocalMigrations, type AppliedRow, type MigrationState } from "./migration-files.ts";
 import { providerPaths } from "./provider-schemas.ts";
-import { migrateServerDatabase } from "./server-migrate.ts";
 
 const run = promisify(execFile);
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,6 +41,8 @@ export async function migrateDatabase(url: string): Promise<MigrationResult> {
   const provider = databaseProviderOf(url);
   if (provider === "postgresql" || provider === "mysql") {
     assertParsableUrl(url);
+    // Loaded on demand, like the server clients (see createDatabase).
+    const { migrateServerDatabase } = await import("./server-migrate.ts");
     return migrateServerDatabase(url, provider);
   }
   if (!provider)

@@ -28,9 +28,12 @@ export function providerPaths(provider: DatabaseProvider): { schema: string; mig
   };
 }
 
-/** The folder of each provider's generated client, inside packages/db/src/generated. */
+/**
+ * The folder of each provider's generated client, inside packages/db/src/generated. SQLite's keeps
+ * the name it had before there were three (`prisma`): the server's bundle build names it.
+ */
 export function clientFolderName(provider: DatabaseProvider): string {
-  return provider;
+  return provider === "sqlite" ? "prisma" : provider;
 }
 
 /**
