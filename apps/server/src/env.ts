@@ -30,7 +30,10 @@ export const serverEnvSchema = z
     PORT: port(3000),
     DATABASE_URL: z
       .string()
-      .startsWith("file:", "only SQLite `file:` URLs are supported so far (e.g. file:./.data/dev.db)")
+      .regex(
+        /^(file:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/i,
+        "must start with file: (SQLite), postgresql:// or mysql:// / mariadb://",
+      )
       .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     WX_APPID: z

@@ -2,11 +2,26 @@ import { constants, accessSync, existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { busyRetryingAdapterFactory, type ConnectedDatabase } from "./busy-retrying-adapter.ts";
-import { DatabaseStartError, DatabaseUnavailableError, sqliteCodeOf } from "./errors.ts";
+import { databaseProviderOf, describeDatabaseUrl, supportedDatabaseUrlSchemes } from "./database-url.ts";
+import {
+  DatabaseStartError,
+  DatabaseUnavailableError,
+  databaseErrorReason,
+  describeDriverError,
+  sqliteCodeOf,
+} from "./errors.ts";
 import { watchDatabaseFile, type FileHealthMonitor } from "./file-health.ts";
-import { PrismaClient } from "./generated/prisma/client.ts";
+import type { PrismaClient as MysqlClient } from "./generated/mysql/client.ts";
+import { PrismaClient as SqliteClient } from "./generated/prisma/client.ts";
 
-export type Database = PrismaClient;
+/**
+ * The one client type the api codes against, whatever the engine. Prisma bakes the provider into a
+ * generated client, so there are three nominally different classes with the same model API. The
+ * MySQL one is the type: it is the narrowest of the three (no createManyAndReturn /
+ * updateManyAndReturn, no `mode: "insensitive"`), so whatever compiles against it runs on all three.
+ * createDatabase converts the SQLite and PostgreSQL clients to it, in that one place.
+ */
+export type Database = MysqlClient;
 
 export interface DatabaseOptions {
   /**
@@ -21,13 +36,67 @@ export interface DatabaseOptions {
    * DATABASE_FILE_CHECK_INTERVAL_MS.
    */
   fileCheckIntervalMs?: number;
+  /**
+   * PostgreSQL and MySQL only: how long a new connection may take before it fails with
+   * DATABASE_UNAVAILABLE. Default 5000 ms. (`busyTimeoutMs` is their lock timeout.)
+   */
+  connectTimeoutMs?: number;
 }
 
 export const defaultBusyTimeoutMs = 3000;
 export const defaultFileCheckIntervalMs = 1000;
+export const defaultConnectTimeoutMs = 5000;
 
 /** What the health probe and the server need beyond the Prisma client, per client. */
-const connections = new WeakMap<Database, { file: string; current: () => ConnectedDatabase | undefined }>();
+type Connection =
+  { kind: "sqlite"; file: string; current: () => ConnectedDatabase | undefined } | { kind: "server"; target: string };
+const connections = new WeakMap<Database, Connection>();
+
+/**
+ * A Prisma client for the engine `url` names by its scheme (see databaseProviderOf): SQLite for
+ * `file:`, PostgreSQL through `@prisma/adapter-pg` for `postgresql://`, MySQL/MariaDB through
+ * `@prisma/adapter-mariadb` for `mysql://` or `mariadb://`. Migrate first (migrateDatabase).
+ *
+ * PostgreSQL / MySQL: a pool; `busyTimeoutMs` becomes the lock timeout of every connection; the
+ * first `SELECT 1` runs before this returns. Throws DatabaseStartError naming the URL without its
+ * credentials when the server cannot be reached or the URL is not one.
+ */
+export async function createDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  const provider = databaseProviderOf(url);
+  if (provider === "sqlite") return createSqliteDatabase(url, options);
+  if (!provider)
+    throw new DatabaseStartError("DATABASE_URL", `it must start with one of: ${supportedDatabaseUrlSchemes}`);
+  assertParsableUrl(url);
+  // Loaded on demand: a SQLite server never evaluates the pg / mariadb drivers and their clients.
+  const { createServerDatabase } = await import("./server-database.ts");
+  const db = await createServerDatabase(url, provider, {
+    lockTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
+  });
+  // The one conversion to the API type (see Database): the model APIs are the same.
+  const database = db as unknown as Database;
+  connections.set(database, { kind: "server", target: describeDatabaseUrl(url) });
+  return database;
+}
+
+/**
+ * `new URL` and the drivers' parsers quote the whole input (password included) in their errors:
+ * refuse a URL that does not parse here, with a message that names no part of it.
+ */
+export function assertParsableUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.hostname) {
+    throw new DatabaseStartError(
+      describeDatabaseUrl(url),
+      "DATABASE_URL is not a valid URL (scheme://user:password@host:port/database)",
+    );
+  }
+}
 
 /**
  * A Prisma client on the embedded SQLite driver adapter. `url` is a `file:` URL; the file is created
@@ -37,7 +106,7 @@ const connections = new WeakMap<Database, { file: string; current: () => Connect
  * Throws DatabaseStartError (one line: the file and the problem) when the file cannot be used:
  * a folder that cannot be created, no permission, read-only, not a database.
  */
-export async function createDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+async function createSqliteDatabase(url: string, options: DatabaseOptions): Promise<Database> {
   const file = databaseFilePath(url);
   const busyTimeoutMs = options.busyTimeoutMs ?? defaultBusyTimeoutMs;
   const fileCheckIntervalMs = options.fileCheckIntervalMs ?? defaultFileCheckIntervalMs;
@@ -50,8 +119,9 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
     busyTimeoutMs,
     watchFile: () => (file === ":memory:" ? noWatch : watchDatabaseFile(file, fileCheckIntervalMs)),
   });
-  const db = new PrismaClient({ adapter: factory });
-  connections.set(db, { file, current: factory.current });
+  // The one conversion to the API type (see Database).
+  const db = new SqliteClient({ adapter: factory }) as unknown as Database;
+  connections.set(db, { kind: "sqlite", file, current: factory.current });
   try {
     await db.$executeRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
@@ -67,18 +137,30 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
 export type DatabaseHealth = { ok: true } | { ok: false; reason: "DATABASE_UNAVAILABLE"; problem: string };
 
 /**
- * Answers within milliseconds (at most `timeoutMs`) whether the database can serve: its file is the
- * one opened, still there and writable (file, folder, -wal, -shm), and a `SELECT 1` answers.
+ * Answers within milliseconds (at most `timeoutMs`) whether the database can serve. SQLite: its file
+ * is the one opened, still there and writable (file, folder, -wal, -shm), and a `SELECT 1` answers.
+ * PostgreSQL / MySQL: a `SELECT 1` through the pool answers within `timeoutMs`.
  * For /healthz. `problem` is one secret-free sentence.
  */
 export async function checkDatabaseHealth(db: Database, timeoutMs = 1000): Promise<DatabaseHealth> {
   const connection = connections.get(db);
   if (!connection) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem: "not created by createDatabase" };
+  if (connection.kind === "server") {
+    return withTimeout(
+      db.$queryRawUnsafe("SELECT 1").then(
+        () => undefined,
+        (error: unknown) =>
+          databaseErrorReason(error) === "DATABASE_UNAVAILABLE"
+            ? `it cannot be reached (${describeDriverError(error)})`
+            : `it does not answer (${describeDriverError(error)})`,
+      ),
+      timeoutMs,
+    );
+  }
   const current = connection.current();
   if (!current) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem: "it is not connected" };
   const problem = await current.monitor.check();
   if (problem) return { ok: false, reason: "DATABASE_UNAVAILABLE", problem };
-  let timer: NodeJS.Timeout | undefined;
   const answered = current.adapter.queryRaw({ sql: "SELECT 1", args: [], argTypes: [] }).then(
     () => undefined,
     (error: unknown) =>
@@ -86,11 +168,22 @@ export async function checkDatabaseHealth(db: Database, timeoutMs = 1000): Promi
         ? error.problem
         : `it does not answer (${sqliteCodeOf(error) ?? "error"})`,
   );
+  return withTimeout(answered, timeoutMs);
+}
+
+/** The problem `answered` resolves to, or "does not answer" once `timeoutMs` passed. */
+async function withTimeout(answered: Promise<string | undefined>, timeoutMs: number): Promise<DatabaseHealth> {
+  let timer: NodeJS.Timeout | undefined;
   const late = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`it does not answer within ${timeoutMs} ms`), timeoutMs);
   });
   const failure = await Promise.race([answered, late]).finally(() => clearTimeout(timer));
   return failure ? { ok: false, reason: "DATABASE_UNAVAILABLE", problem: failure } : { ok: true };
+}
+
+/** Whether `db` is a SQLite database (for the SQLite-only parts: PRAGMAs, file checks). */
+export function isSqliteDatabase(db: Database): boolean {
+  return connections.get(db)?.kind === "sqlite";
 }
 
 /** The file path inside a `file:` URL, as the better-sqlite3 adapter reads it. */

@@ -56,9 +56,22 @@ export type DatabaseErrorReason = "DATABASE_BUSY" | "DATABASE_UNAVAILABLE";
 
 /**
  * The taxonomy reason for a database failure, or undefined for any other error. Follows `cause`
- * chains, because Prisma and tRPC wrap what the driver adapter throws. A bare SQLITE_BUSY (after
- * Prisma: P1008 "Operation has timed out") counts as busy; SQLITE_READONLY / SQLITE_IOERR / SQLITE_CANTOPEN /
- * SQLITE_CORRUPT / SQLITE_NOTADB as unavailable.
+ * chains and Prisma's `meta.driverAdapterError`, because Prisma and tRPC wrap what the driver
+ * adapter throws.
+ *
+ * DATABASE_BUSY (nothing was written; the same request can be retried soon): SQLite SQLITE_BUSY /
+ * SQLITE_LOCKED; PostgreSQL 55P03 lock_not_available (our lock_timeout), 40P01 deadlock_detected,
+ * 40001 serialization_failure, 57014 query_canceled, 53300 too_many_connections; MySQL 1205 lock wait
+ * timeout, 1213 deadlock, 3572 NOWAIT, 1040 / 1203 too many connections; Prisma P2034 / P2024.
+ *
+ * DATABASE_UNAVAILABLE (the database cannot serve): SQLite SQLITE_READONLY / IOERR / CANTOPEN /
+ * CORRUPT / NOTADB / FULL; a server that cannot be reached or closed the connection (ECONNREFUSED,
+ * ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENOTFOUND, EPIPE; the adapters' DatabaseNotReachable,
+ * ConnectionClosed, SocketTimeout, TlsConnectionError); a database that is missing or refuses the
+ * login; PostgreSQL class 08, 57P01-57P03 (shut down, starting), 25006 (a read-only standby), 53100
+ * disk full; MySQL 2002 / 2003 / 2006 / 2013 (gone away, lost), 1290 (read-only), 45028 (the MariaDB
+ * pool got no connection in time: the server is down, or every connection is stuck); Prisma P1001 /
+ * P1002 / P1017.
  */
 export function databaseErrorReason(error: unknown): DatabaseErrorReason | undefined {
   const seen = new Set<unknown>();
@@ -67,15 +80,119 @@ export function databaseErrorReason(error: unknown): DatabaseErrorReason | undef
     seen.add(current);
     if (current instanceof DatabaseBusyError) return "DATABASE_BUSY";
     if (current instanceof DatabaseUnavailableError) return "DATABASE_UNAVAILABLE";
-    const code = sqliteCodeOf(current);
-    if (code !== undefined) {
-      if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "DATABASE_BUSY";
-      if (unavailableCodes.some((prefix) => code.startsWith(prefix))) return "DATABASE_UNAVAILABLE";
-    }
+    const reason = reasonOfOne(current as ErrorFields);
+    if (reason) return reason;
     const next = current as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
     current = next.meta?.driverAdapterError ?? next.cause;
   }
   return undefined;
+}
+
+interface ErrorFields {
+  code?: unknown;
+  errno?: unknown;
+  kind?: unknown;
+  sqlState?: unknown;
+  severity?: unknown;
+  clientVersion?: unknown;
+}
+
+function reasonOfOne(error: ErrorFields): DatabaseErrorReason | undefined {
+  const code = sqliteCodeOf(error);
+  if (code !== undefined) {
+    if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "DATABASE_BUSY";
+    if (unavailableCodes.some((prefix) => code.startsWith(prefix))) return "DATABASE_UNAVAILABLE";
+    return undefined;
+  }
+  // A driver adapter's mapped error (DriverAdapterError.cause).
+  if (typeof error.kind === "string") {
+    if (busyKinds.has(error.kind)) return "DATABASE_BUSY";
+    if (unavailableKinds.has(error.kind)) return "DATABASE_UNAVAILABLE";
+    if (error.kind === "postgres" && typeof error.code === "string") return postgresReason(error.code);
+    if (error.kind === "mysql" && typeof error.code === "number") return mysqlReason(error.code);
+    return undefined;
+  }
+  // Prisma's own errors (P-codes carry clientVersion).
+  if (typeof error.code === "string" && /^P\d{4}$/.test(error.code) && error.clientVersion !== undefined) {
+    if (error.code === "P2034" || error.code === "P2024") return "DATABASE_BUSY";
+    if (["P1001", "P1002", "P1017"].includes(error.code)) return "DATABASE_UNAVAILABLE";
+    return undefined;
+  }
+  // Node sockets (a raw error the adapters pass through).
+  if (typeof error.code === "string" && socketCodes.has(error.code)) return "DATABASE_UNAVAILABLE";
+  // A raw pg DatabaseError (has a severity) or a raw mariadb SqlError (has errno and sqlState).
+  if (typeof error.code === "string" && typeof error.severity === "string") return postgresReason(error.code);
+  if (typeof error.errno === "number" && error.sqlState !== undefined) return mysqlReason(error.errno);
+  return undefined;
+}
+
+const busyKinds = new Set(["TransactionWriteConflict", "TooManyConnections"]);
+const unavailableKinds = new Set([
+  "DatabaseNotReachable",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TlsConnectionError",
+  "DatabaseDoesNotExist",
+  "DatabaseAccessDenied",
+  "AuthenticationFailed",
+]);
+const socketCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "EAI_AGAIN",
+]);
+
+function postgresReason(sqlState: string): DatabaseErrorReason | undefined {
+  if (["55P03", "40P01", "40001", "57014", "53300"].includes(sqlState)) return "DATABASE_BUSY";
+  if (
+    sqlState.startsWith("08") ||
+    sqlState.startsWith("28") ||
+    ["57P01", "57P02", "57P03", "25006", "53100", "3D000"].includes(sqlState)
+  ) {
+    return "DATABASE_UNAVAILABLE";
+  }
+  return undefined;
+}
+
+function mysqlReason(errno: number): DatabaseErrorReason | undefined {
+  if ([1205, 1213, 3572, 1040, 1203].includes(errno)) return "DATABASE_BUSY";
+  if ([2002, 2003, 2006, 2013, 1290, 1836, 1049, 1044, 1045, 45028].includes(errno)) return "DATABASE_UNAVAILABLE";
+  // The MariaDB driver's own connection errors (45001 closed, 45009 socket closed, 45012 connect timeout, ...).
+  if ([45001, 45002, 45006, 45007, 45009, 45012, 45013].includes(errno)) return "DATABASE_UNAVAILABLE";
+  return undefined;
+}
+
+/**
+ * A short, secret-free name for what a database driver reported: a SQLSTATE, a MySQL error number,
+ * a socket code, or the adapter's kind. Never the driver's message (it may quote a URL or a value).
+ */
+export function describeDriverError(error: unknown): string {
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  let found: string | undefined;
+  while (typeof current === "object" && current !== null && !seen.has(current)) {
+    seen.add(current);
+    const fields = current as ErrorFields;
+    const sqlite = sqliteCodeOf(current);
+    if (sqlite) return sqlite;
+    if (typeof fields.kind === "string") {
+      if (fields.kind === "postgres" && typeof fields.code === "string") return `PostgreSQL ${fields.code}`;
+      if (fields.kind === "mysql" && typeof fields.code === "number") return `MySQL error ${fields.code}`;
+      if (fields.kind !== "GenericJs") return fields.kind;
+    }
+    if (typeof fields.code === "string" && socketCodes.has(fields.code)) return fields.code;
+    if (typeof fields.code === "string" && typeof fields.severity === "string") return `PostgreSQL ${fields.code}`;
+    if (typeof fields.errno === "number" && fields.sqlState !== undefined) return `MySQL error ${fields.errno}`;
+    if (!found && typeof fields.code === "string" && fields.code) found = fields.code;
+    const next = current as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    current = next.meta?.driverAdapterError ?? next.cause;
+  }
+  return found ?? "error";
 }
 
 const unavailableCodes = [

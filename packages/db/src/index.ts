@@ -8,7 +8,8 @@ export {
   type DatabaseHealth,
   type DatabaseOptions,
 } from "./client.ts";
-export { migrateDatabase, migrationChecksums, migrationsDir, type MigrationResult } from "./migrate.ts";
+export { migrateDatabase, migrationsDir, type MigrationResult } from "./migrate.ts";
+export { migrationChecksums } from "./migration-files.ts";
 export { dataDir, defaultDatabaseUrl, repoRoot } from "./database-url.ts";
 export {
   DatabaseBusyError,
@@ -18,5 +19,5 @@ export {
   isUniqueConstraintError,
   type DatabaseErrorReason,
 } from "./errors.ts";
-export type { Session, User } from "./generated/prisma/client.ts";
-export type { Prisma } from "./generated/prisma/client.ts";
+export type { Session, User } from "./generated/mysql/client.ts";
+export type { Prisma } from "./generated/mysql/client.ts";

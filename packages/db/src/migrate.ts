@@ -1,20 +1,21 @@
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
-import { assertUsableFile, databaseFilePath } from "./client.ts";
+import { assertParsableUrl, assertUsableFile, databaseFilePath } from "./client.ts";
+import { databaseProviderOf, supportedDatabaseUrlSchemes } from "./database-url.ts";
 import { DatabaseStartError, sqliteCodeOf } from "./errors.ts";
+import { compareMigrations, readLocalMigrations, type AppliedRow, type MigrationState } from "./migration-files.ts";
+import { providerPaths } from "./provider-schemas.ts";
 
 const run = promisify(execFile);
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** prisma/migrations of the repository, as packages/db/prisma.config.ts names it. */
-export const migrationsDir = path.resolve(packageDir, "../../prisma/migrations");
+/** SQLite's migrations: prisma/migrations of the repository, as packages/db/prisma.config.ts names it. */
+export const migrationsDir = providerPaths("sqlite").migrations;
 
 export interface MigrationResult {
   /** Migrations `prisma migrate deploy` applied now; empty when nothing was pending (no CLI run). */
@@ -27,7 +28,8 @@ export interface MigrationResult {
 }
 
 /**
- * Brings the database up to prisma/migrations. Checks in-process first (milliseconds): the
+ * Brings the database up to its provider's migrations. PostgreSQL and MySQL: see
+ * migrateServerDatabase. SQLite (prisma/migrations): checks in-process first (milliseconds): the
  * `_prisma_migrations` table against the migration folders. Only when one is pending (or failed)
  * does it run Prisma's own `prisma migrate deploy`, which takes an exclusive lock on the file and so
  * cannot run while any other process has it open; the check itself takes no lock, so a start beside
@@ -36,57 +38,29 @@ export interface MigrationResult {
  * Throws DatabaseStartError (one line) when the CLI fails.
  */
 export async function migrateDatabase(url: string): Promise<MigrationResult> {
+  const provider = databaseProviderOf(url);
+  if (provider === "postgresql" || provider === "mysql") {
+    assertParsableUrl(url);
+    // Loaded on demand, like the server clients (see createDatabase).
+    const { migrateServerDatabase } = await import("./server-migrate.ts");
+    return migrateServerDatabase(url, provider);
+  }
+  if (!provider)
+    throw new DatabaseStartError("DATABASE_URL", `it must start with one of: ${supportedDatabaseUrlSchemes}`);
   const file = databaseFilePath(url);
   // The CLI answers a missing folder with "External error id#0": say what is wrong first.
   if (file !== ":memory:") assertUsableFile(file);
   const state = await readMigrationState(url, file);
-  if (state.pending.length === 0 && !state.failed) return { applied: [], changedSinceApplied: state.changed };
+  if (state.pending.length === 0 && state.failed.length === 0)
+    return { applied: [], changedSinceApplied: state.changed };
   await runMigrateDeploy(url, file, state.pending);
   return { applied: state.pending, changedSinceApplied: state.changed };
 }
 
-interface MigrationState {
-  pending: string[];
-  changed: string[];
-  failed: boolean;
-}
-
-interface LocalMigration {
-  name: string;
-  sql: string;
-}
-
-async function readLocalMigrations(): Promise<LocalMigration[]> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  // Prisma applies folders in lexicographic order of their names (timestamp prefixes).
-  folders.sort();
-  const migrations: LocalMigration[] = [];
-  for (const name of folders) {
-    const sqlFile = path.join(migrationsDir, name, "migration.sql");
-    if (existsSync(sqlFile)) migrations.push({ name, sql: await readFile(sqlFile, "utf8") });
-  }
-  return migrations;
-}
-
-/**
- * The checksum Prisma stores in `_prisma_migrations.checksum`: the SHA-256 of migration.sql, in hex
- * (verified against rows written by `migrate deploy`). A file checked out with CRLF line ends counts
- * as unchanged too (a Windows clone).
- */
-export function migrationChecksums(sql: string): string[] {
-  const sha = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-  const lf = sql.replace(/\r\n/g, "\n");
-  return lf === sql ? [sha(sql)] : [sha(sql), sha(lf)];
-}
-
-type AppliedRow = { name: string; checksum: string; finished: boolean; rolledBack: boolean };
-
 async function readMigrationState(url: string, file: string): Promise<MigrationState> {
-  const local = await readLocalMigrations();
-  const everything = { pending: local.map((m) => m.name), changed: [], failed: false };
+  const local = await readLocalMigrations(migrationsDir);
   // A missing file: the CLI creates it. Opening it here would create an empty one first.
-  if (file !== ":memory:" && !existsSync(file)) return everything;
+  if (file !== ":memory:" && !existsSync(file)) return compareMigrations(local, undefined);
 
   let rows: AppliedRow[] | undefined;
   // Through Prisma's own driver adapter, read-only queries only: no lock that could stop another
@@ -96,7 +70,6 @@ async function readMigrationState(url: string, file: string): Promise<MigrationS
   });
   try {
     rows = await whileBusy(() => readAppliedRows(adapter));
-    if (rows === undefined) return everything;
   } catch (error) {
     if (sqliteCodeOf(error) === "SQLITE_NOTADB") {
       throw new DatabaseStartError(file, "the file is not a SQLite database (SQLITE_NOTADB)");
@@ -105,19 +78,9 @@ async function readMigrationState(url: string, file: string): Promise<MigrationS
   } finally {
     await adapter.dispose();
   }
-
-  const done = rows.filter((row) => row.finished && !row.rolledBack);
-  const pending: string[] = [];
-  const changed: string[] = [];
-  for (const migration of local) {
-    const applied = done.find((row) => row.name === migration.name);
-    if (!applied) pending.push(migration.name);
-    else if (!migrationChecksums(migration.sql).includes(applied.checksum)) changed.push(migration.name);
-  }
-  // A started, unfinished, not rolled back migration: `migrate deploy` refuses to go on (P3009) and
-  // says how to resolve it; let it say so.
-  const failed = rows.some((row) => !row.finished && !row.rolledBack);
-  return { pending, changed, failed };
+  // A started, unfinished, not rolled back migration (failed): `migrate deploy` refuses to go on
+  // (P3009) and says how to resolve it; let it say so.
+  return compareMigrations(local, rows);
 }
 
 async function runMigrateDeploy(url: string, file: string, pending: string[]): Promise<void> {
