@@ -3,7 +3,7 @@
 declare namespace NodeJS {
   interface ProcessEnv {
     /** Set by the Taro CLI from --type. */
-    TARO_ENV: "weapp" | "h5" | string;
+    TARO_ENV: "weapp" | "h5" | (string & {});
     /** Build-time constants from config/index.ts (see config/client-env.ts). */
     TARO_APP_API_URL: string;
     TARO_APP_WX_MOCK_URL: string;

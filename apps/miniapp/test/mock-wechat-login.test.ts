@@ -52,6 +52,7 @@ describe("createMockWechatLogin", () => {
 
   it("reports an unreachable mock as a failed login code, not as a server error", async () => {
     const { deps } = fakeDeps(() => ({ statusCode: 200, data: "{}" }));
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Taro.request fails with a plain { errMsg }
     deps.request = async () => Promise.reject({ errMsg: "request:fail connect ECONNREFUSED" });
     const source = createMockWechatLogin("http://mock", deps);
     await expect(source()).rejects.toBeInstanceOf(LoginCodeError);

@@ -55,7 +55,9 @@ describe("session store", () => {
 
   it("reports a WeChat refusal with its reason; retry is then an explicit login", async () => {
     const { store, deps } = setup({
-      ensureSession: async () => Promise.reject({ data: { reason: "WX_USER_BLOCKED", action: "block" } }),
+      // As the link rejects: a TRPCClientError carrying the server's error data.
+      ensureSession: async () =>
+        Promise.reject(Object.assign(new Error("Blocked"), { data: { reason: "WX_USER_BLOCKED", action: "block" } })),
     });
     await store.start();
     expect(store.getState()).toMatchObject({ status: "error", error: { reason: "WX_USER_BLOCKED" } });

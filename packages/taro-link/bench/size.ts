@@ -8,11 +8,12 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ERROR_TAXONOMY } from "@mp-auth/contract";
 import { build } from "esbuild";
-import { initTRPC } from "@trpc/server";
 import { createMiniappClient } from "../src/create-miniapp-client.ts";
 import { DEFAULT_STORAGE_KEY } from "../src/session.ts";
 import { FakeTaro } from "../test/support/fake-taro.ts";
 import { FakeAuthServer } from "../test/support/fake-trpc-server.ts";
+// Type only: a router shaped like the real one, as the mini-program imports it.
+import type { ShapeRouter } from "../test/support/shape-router.ts";
 
 const SIZE_TARGET_BYTES = 5 * 1024;
 const entryPoint = fileURLToPath(new URL("../src/index.ts", import.meta.url));
@@ -38,14 +39,10 @@ async function bundledSize(external: string[]): Promise<{ minified: number; gzip
 }
 
 async function fiftyCallCase() {
-  // Type only: the same router shape the mini-program imports as a type.
-  const t = initTRPC.create();
-  const router = t.router({ user: t.router({ me: t.procedure.query(() => ({ id: "" })) }) });
-
   const server = new FakeAuthServer();
   const taro = new FakeTaro({ respond: server.respond });
   let codeRequests = 0;
-  const { client } = createMiniappClient<typeof router>({
+  const { client } = createMiniappClient<ShapeRouter>({
     url: "http://127.0.0.1:3000/trpc",
     taro,
     codeSource: async () => `code-${++codeRequests}`,

@@ -98,7 +98,7 @@ export function findGlobalObjectWithoutGlobalThis(): GlobalObject | undefined {
 export function findGlobalObject(): GlobalObject | undefined {
   // `typeof` on an undeclared name does not throw, so this is safe where globalThis is missing.
   if (typeof globalThis === "object" && globalThis !== null) {
-    return globalThis as unknown as GlobalObject;
+    return globalThis;
   }
   return findGlobalObjectWithoutGlobalThis();
 }

@@ -81,19 +81,18 @@ export function createMiniappClient<TRouter extends AnyTRPCRouter>(
   const extraHeaders = options.headers;
 
   // The header function needs the session, and the session needs the transport: the manager
-  // is only read when a request is sent, after it has been created below.
-  let session: SessionManager | undefined;
+  // is only read when a request is sent, after it has been created below (creating it sends none).
   const transport = taroRequestLink<AnyTRPCRouter>({
     ...options,
     headers: ({ opList }) => ({
       ...(typeof extraHeaders === "function" ? extraHeaders() : extraHeaders),
-      ...session?.authorizationHeaders(opList),
+      ...session.authorizationHeaders(opList),
     }),
   });
 
   const sessionCalls = createTRPCUntypedClient<AnyTRPCRouter>({ links: [transport] });
   // The options of the session manager and of the links have the same names as these.
-  session = createSessionManager({
+  const session = createSessionManager({
     ...options,
     codeSource: options.codeSource ?? taroLoginCodeSource(options.taro),
     exchangeCode: (code) => sessionCalls.mutation(loginPath, { code }),

@@ -1,6 +1,5 @@
 import { ApiError } from "@mp-auth/api";
 import { TRPCClientError } from "@trpc/client";
-import { initTRPC } from "@trpc/server";
 import { describe, expect, it, vi } from "vitest";
 import {
   createMiniappClient,
@@ -13,9 +12,8 @@ import {
 import { FakeTaro } from "./support/fake-taro.ts";
 import { answerLikeTrpc, FakeAuthServer } from "./support/fake-trpc-server.ts";
 import { serverErrorAnswer } from "./support/server-errors.ts";
+import type { ShapeRouter } from "./support/shape-router.ts";
 
-const t = initTRPC.create();
-const shapeRouter = t.router({ user: t.router({ me: t.procedure.query(() => ({ id: "" })) }) });
 const URL_BASE = "http://127.0.0.1:3000/trpc";
 const UPLOAD_URL = `${URL_BASE}/user.uploadAvatar`;
 const inOneHour = () => new Date(Date.now() + 3_600_000).toISOString();
@@ -41,6 +39,7 @@ function setup() {
       const failure = uploadFailures[0];
       if (failure && !(failure instanceof ApiError)) {
         uploadFailures.shift();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- Taro.uploadFile rejects with a plain { errMsg }
         setTimeout(() => reject(failure), 1);
         return;
       }
@@ -54,7 +53,7 @@ function setup() {
     });
   const onSessionLost = vi.fn<(event: SessionLostEvent) => void>();
   const delays: number[] = [];
-  const app = createMiniappClient<typeof shapeRouter>({
+  const app = createMiniappClient<ShapeRouter>({
     url: URL_BASE,
     taro,
     onSessionLost,

@@ -170,9 +170,9 @@ describe("relogin link", () => {
     const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => t.client.query("user.me")));
 
     expect(outcomes.every((outcome) => outcome.status === "rejected")).toBe(true);
-    const error = (outcomes[0] as PromiseRejectedResult).reason;
+    const error: unknown = (outcomes[0] as PromiseRejectedResult).reason;
     expect(error).toBeInstanceOf(TRPCClientError);
-    expect(error.data).toMatchObject({ code: "UNAUTHORIZED", reason: "EXPIRED" });
+    expect(error).toMatchObject({ data: { code: "UNAUTHORIZED", reason: "EXPIRED" } });
     expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 1 });
     // Each call sent twice, never three times.
     expect(t.ending.calls).toHaveLength(100);
@@ -190,8 +190,7 @@ describe("relogin link", () => {
     const outcomes = await Promise.allSettled([t.client.query("user.me"), t.client.query("user.me")]);
 
     for (const outcome of outcomes) {
-      expect(outcome.status).toBe("rejected");
-      expect((outcome as PromiseRejectedResult).reason.data).toMatchObject({ code: "UNAUTHORIZED" });
+      expect(outcome).toMatchObject({ status: "rejected", reason: { data: { code: "UNAUTHORIZED" } } });
     }
     // The second refusal came after the failed login: the cooldown spared a second Taro.login.
     expect(t.counts).toEqual({ codeRequests: 1, loginCalls: 0 });

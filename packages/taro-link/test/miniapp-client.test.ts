@@ -1,6 +1,5 @@
 import { ApiError } from "@mp-auth/api";
 import { createTRPCClient, createTRPCUntypedClient } from "@trpc/client";
-import { initTRPC } from "@trpc/server";
 import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
   createMiniappClient,
@@ -11,29 +10,10 @@ import {
   taroLoginCodeSource,
   taroRequestLink,
   type SessionLostEvent,
-  type SessionManager,
 } from "../src/index.ts";
 import { FakeTaro } from "./support/fake-taro.ts";
 import { FakeAuthServer } from "./support/fake-trpc-server.ts";
-
-// A router shaped like the real one, used only for its type (as the mini-program must).
-const t = initTRPC.create();
-const shapeRouter = t.router({
-  auth: t.router({
-    login: t.procedure
-      .input((value) => value as { code: string })
-      .mutation(() => ({
-        token: "",
-        expiresAt: "",
-        user: { id: "", nickname: null as string | null, avatarUrl: null as string | null },
-      })),
-    logout: t.procedure.mutation(() => ({ ok: true })),
-  }),
-  user: t.router({
-    me: t.procedure.query(() => ({ id: "", nickname: null as string | null, avatarUrl: null as string | null })),
-  }),
-});
-type ShapeRouter = typeof shapeRouter;
+import type { ShapeRouter } from "./support/shape-router.ts";
 
 const URL_BASE = "http://127.0.0.1:3000/trpc";
 
@@ -161,14 +141,13 @@ describe("createMiniappClient with a fake Taro", () => {
       expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
 
-    let session!: SessionManager;
     const transport = taroRequestLink<ShapeRouter>({
       url: URL_BASE,
       taro,
       headers: ({ opList }) => session.authorizationHeaders(opList),
     });
     const sessionCalls = createTRPCUntypedClient<ShapeRouter>({ links: [transport] });
-    session = createSessionManager({
+    const session = createSessionManager({
       taro,
       codeSource: taroLoginCodeSource(taro),
       exchangeCode: (code) => sessionCalls.mutation("auth.login", { code }),

@@ -245,6 +245,7 @@ describe("taroFetch", () => {
       new FakeAuthServer().procedures,
     );
     expect(answer.statusCode).toBe(401);
-    expect(JSON.parse(answer.body)[0].error.data).toMatchObject({ code: "UNAUTHORIZED", reason: "NO_TOKEN" });
+    const [first] = JSON.parse(answer.body) as unknown[];
+    expect(first).toMatchObject({ error: { data: { code: "UNAUTHORIZED", reason: "NO_TOKEN" } } });
   });
 });

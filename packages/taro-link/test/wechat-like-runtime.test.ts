@@ -29,7 +29,7 @@ describe("in a WeChat-like runtime", () => {
     const wx = new FakeTaro({ respond: server.respond });
     const sandbox = vm.createContext({ setTimeout, clearTimeout, wx });
     vm.runInContext("delete globalThis.globalThis;", sandbox);
-    const missing = vm.runInContext(
+    const missing: unknown = vm.runInContext(
       `['globalThis','fetch','AbortController','AbortSignal','URL','URLSearchParams','TextDecoder','FormData','Blob','window','document','process','Buffer']
         .filter((name) => eval('typeof ' + name) !== 'undefined')`,
       sandbox,

@@ -47,7 +47,7 @@ describe("code2Session success", () => {
 
   it("parses the body although the mock labels it text/plain, as WeChat does", async () => {
     const { code, openid } = await mintLoginCode(mock.url);
-    const url = `${mock.url}${CODE2SESSION_PATH}?${new URLSearchParams({ appid: mock.appid, secret: SECRET, js_code: code, grant_type: "authorization_code" })}`;
+    const url = `${mock.url}${CODE2SESSION_PATH}?${new URLSearchParams({ appid: mock.appid, secret: SECRET, js_code: code, grant_type: "authorization_code" }).toString()}`;
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/plain");

@@ -22,7 +22,7 @@ beforeEach(() => resetMock(mock.url));
 
 /** Calls jscode2session directly with exactly the given query parameters. */
 async function jscode2session(params: Record<string, string>, init: RequestInit = {}) {
-  const response = await fetch(`${mock.url}${CODE2SESSION_PATH}?${new URLSearchParams(params)}`, init);
+  const response = await fetch(`${mock.url}${CODE2SESSION_PATH}?${new URLSearchParams(params).toString()}`, init);
   return {
     status: response.status,
     contentType: response.headers.get("content-type"),
@@ -142,7 +142,7 @@ describe("POST /mock/login", () => {
     );
     const response = await fetch(`${mock.url}/mock/login`, { method: "POST" });
     expect(response.status).toBe(200);
-    expect((await response.json()) as unknown).toMatchObject({ code: expect.any(String), openid: expect.any(String) });
+    expect(await response.json()).toMatchObject({ code: expect.any(String), openid: expect.any(String) });
   });
 
   it("answers 400 with a clear message to malformed JSON", async () => {

@@ -57,7 +57,7 @@ async function stable(forceRefresh = false): Promise<{ token: string; expiresIn:
 
 async function legacy(): Promise<{ token: string; expiresIn: number }> {
   const query = new URLSearchParams({ grant_type: "client_credential", appid: mock.appid, secret: mock.secret });
-  const answer = await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${query}`));
+  const answer = await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${query.toString()}`));
   expect(answer).toEqual({ access_token: expect.any(String), expires_in: 7200 });
   return { token: answer.access_token as string, expiresIn: answer.expires_in as number };
 }
@@ -67,7 +67,7 @@ async function legacy(): Promise<{ token: string; expiresIn: number }> {
  * answers 40029 once the token is accepted, and a token errcode otherwise.
  */
 async function tokenVerdict(token: string | undefined): Promise<number> {
-  const query = token === undefined ? "" : `?${new URLSearchParams({ access_token: token })}`;
+  const query = token === undefined ? "" : `?${new URLSearchParams({ access_token: token }).toString()}`;
   const response = await fetch(`${mock.url}${PHONE_NUMBER_PATH}${query}`, {
     method: "POST",
     body: JSON.stringify({ code: "never-minted" }),
@@ -179,7 +179,7 @@ describe("POST /cgi-bin/stable_token", () => {
     },
     { case: "no body at all", body: undefined, errcode: 41002 },
   ])("answers $errcode when $case", async ({ body, errcode }) => {
-    const filled =
+    const filled: unknown =
       body === undefined
         ? ""
         : JSON.parse(JSON.stringify(body).replace("APPID", mock.appid).replace("SECRET", mock.secret));
@@ -212,7 +212,8 @@ describe("GET /cgi-bin/token (legacy)", () => {
 
   it("checks grant_type, appid and secret", async () => {
     const call = async (params: Record<string, string>) =>
-      (await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${new URLSearchParams(params)}`))).errcode;
+      (await wechatText(await fetch(`${mock.url}${LEGACY_TOKEN_PATH}?${new URLSearchParams(params).toString()}`)))
+        .errcode;
     expect(await call({ appid: mock.appid, secret: mock.secret })).toBe(40002);
     expect(await call({ grant_type: "client_credential", secret: mock.secret })).toBe(41002);
     expect(await call({ grant_type: "client_credential", appid: "wxwrong", secret: mock.secret })).toBe(40013);

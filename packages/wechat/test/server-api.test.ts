@@ -207,7 +207,7 @@ describe("checkSessionKey and resetUserSessionKey", () => {
         JSON.parse(
           await (
             await fetch(
-              `${mock.url}${path}?${new URLSearchParams({ access_token: token, openid: user.openid, ...params })}`,
+              `${mock.url}${path}?${new URLSearchParams({ access_token: token, openid: user.openid, ...params }).toString()}`,
             )
           ).text(),
         ) as { errcode: number }

@@ -37,7 +37,7 @@ export async function launchChromium(options: ResolveChromiumOptions = {}): Prom
     executablePath: resolved.executablePath,
     headless: true,
     args: CHROMIUM_FLAGS,
-    env: env as Record<string, string>,
+    env,
     // A phone-sized viewport: the page is designed for the mini-program's 375 px width.
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,

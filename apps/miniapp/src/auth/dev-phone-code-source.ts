@@ -1,4 +1,5 @@
 import Taro from "@tarojs/taro";
+import type * as MockWechatPhone from "./mock-wechat-phone";
 import type { PhoneCodeSource } from "./mock-wechat-phone";
 
 /**
@@ -10,10 +11,11 @@ import type { PhoneCodeSource } from "./mock-wechat-phone";
  */
 export function createDevPhoneCodeSource(): PhoneCodeSource | undefined {
   if (process.env.TARO_APP_WX_MOCK_URL) {
-    const { createMockPhoneCodeSource } = require("./mock-wechat-phone") as typeof import("./mock-wechat-phone");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- bundled only when the `if` holds (see above)
+    const { createMockPhoneCodeSource } = require("./mock-wechat-phone") as typeof MockWechatPhone;
     return createMockPhoneCodeSource(process.env.TARO_APP_WX_MOCK_URL, {
       request: (options) => Taro.request(options),
-      getStorageSync: (key) => Taro.getStorageSync(key) as unknown,
+      getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
     });
   }
   return undefined;

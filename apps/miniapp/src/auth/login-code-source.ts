@@ -1,5 +1,6 @@
 import Taro from "@tarojs/taro";
 import { LoginCodeError, selectCodeSource, type CodeSourceChoice, type LoginCodeSource } from "./code-source";
+import type * as MockWechatLogin from "./mock-wechat-login";
 
 /** The real source. wx.login is rate-limited per user: taro-link calls it only to (re)log in. */
 const wechatLogin: LoginCodeSource = async () => {
@@ -25,11 +26,12 @@ const wechatLogin: LoginCodeSource = async () => {
 export function createAppCodeSource(): CodeSourceChoice {
   let createMockSource: ((mockWechatUrl: string) => LoginCodeSource) | undefined;
   if (process.env.TARO_APP_WX_MOCK_URL) {
-    const { createMockWechatLogin } = require("./mock-wechat-login") as typeof import("./mock-wechat-login");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- bundled only when the `if` holds (see above)
+    const { createMockWechatLogin } = require("./mock-wechat-login") as typeof MockWechatLogin;
     createMockSource = (mockWechatUrl) =>
       createMockWechatLogin(mockWechatUrl, {
         request: (options) => Taro.request(options),
-        getStorageSync: (key) => Taro.getStorageSync(key) as unknown,
+        getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
         setStorageSync: (key, value) => Taro.setStorageSync(key, value),
       });
   }

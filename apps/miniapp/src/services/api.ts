@@ -34,7 +34,7 @@ export const apiStartupProblem: Error | undefined =
 const taroApis: TaroLike = {
   request: (options) => Taro.request(options),
   login: (options) => Taro.login(options),
-  getStorageSync: (key) => Taro.getStorageSync(key) as unknown,
+  getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
   setStorageSync: (key, data) => Taro.setStorageSync(key, data),
   removeStorageSync: (key) => Taro.removeStorageSync(key),
 };

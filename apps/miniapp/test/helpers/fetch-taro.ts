@@ -42,6 +42,7 @@ export class FetchTaro implements TaroLike {
 
   readonly uploadFile: UploadFile = async (options) => {
     const bytes = this.files.get(options.filePath);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- Taro.uploadFile fails with a plain { errMsg }
     if (!bytes) throw { errMsg: `uploadFile:fail file not found ${options.filePath}` };
     const form = new FormData();
     form.append(options.name, new Blob([bytes]), "avatar");
@@ -54,6 +55,7 @@ export class FetchTaro implements TaroLike {
         signal: AbortSignal.timeout(options.timeout),
       });
     } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- as above: a plain { errMsg }, like Taro
       throw { errMsg: `uploadFile:fail ${String(error)}` };
     }
     return { statusCode: response.status, data: await response.text() };

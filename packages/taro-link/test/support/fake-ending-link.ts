@@ -1,4 +1,4 @@
-import { TRPCClientError, type Operation, type OperationLink, type TRPCLink } from "@trpc/client";
+import type { TRPCClientError, Operation, OperationLink, TRPCLink } from "@trpc/client";
 import { observable } from "@trpc/server/observable";
 import type { AnyTRPCRouter as AnyRouter } from "@trpc/server";
 

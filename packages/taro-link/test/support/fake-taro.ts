@@ -85,10 +85,11 @@ export class FakeTaro extends MapStorage implements TaroLike {
           if (recorded.settled) return;
           recorded.settled = true;
           options.fail({ errMsg });
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- as Taro's promise: a plain { errMsg }
           reject({ errMsg });
         };
       });
-      returned = Object.assign(promise, { abort: task.abort });
+      returned = Object.assign(promise, { abort: () => task.abort() });
     } else {
       onFail = (errMsg) => {
         if (recorded.settled) return;

@@ -17,13 +17,13 @@ export interface ErrorAnswer {
 }
 
 function answerFor(config: RootConfig<AnyRootTypes>, error: TRPCError, path: string): ErrorAnswer {
-  const shape = getErrorShape({ config, error, type: "query", path, input: undefined, ctx: undefined });
+  const shape: unknown = getErrorShape({ config, error, type: "query", path, input: undefined, ctx: undefined });
   return { status: getHTTPStatusCodeFromError(error), envelope: { error: shape as ErrorAnswer["envelope"]["error"] } };
 }
 
 /** What the REAL server (@mp-auth/api's router config and error formatter) answers for `error`. */
 export function serverErrorAnswer(error: TRPCError, path = "test"): ErrorAnswer {
-  return answerFor(appRouter._def._config as RootConfig<AnyRootTypes>, error, path);
+  return answerFor(appRouter._def._config, error, path);
 }
 
 /** The error a call rejects with when the real server answers `error` (as httpBatchLink makes it). */

@@ -285,7 +285,7 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
             className="button"
             openType="getPhoneNumber"
             {...busyProps(busy === "phone", busy !== null)}
-            onGetPhoneNumber={(event) => onPhoneButton(event.detail as PhoneButtonDetail)}
+            onGetPhoneNumber={(event) => onPhoneButton(event.detail)}
           >
             {phoneButtonText}
           </Button>
