@@ -41,7 +41,7 @@ export async function createFixture(): Promise<Fixture> {
     const { code } = await mintLoginCode(wechat.url, { openid: "bench-user-me" });
     const { token } = await callMutation<{ token: string }>(server.url, "auth.login", { code });
     await callMutation(server.url, "user.updateProfile", { nickname: "Bench 用户 🚀" }, token);
-    return { workspace, token, stopWechat: wechat.stop };
+    return { workspace, token, stopWechat: () => wechat.stop() };
   } catch (error) {
     await wechat.stop();
     throw error;

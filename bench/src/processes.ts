@@ -42,7 +42,7 @@ export function spawnProcess(options: SpawnOptions): Spawned {
   const spawnedAt = performance.now();
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
-    env: options.env as NodeJS.ProcessEnv,
+    env: options.env,
     stdio: ["ignore", log, log],
     detached: options.group ?? false,
   });

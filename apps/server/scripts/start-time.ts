@@ -175,7 +175,7 @@ async function startOnce(command: StartCommand, baseEnv: NodeJS.ProcessEnv): Pro
       ? spawn("pnpm", ["serve"], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] })
       : spawn(process.execPath, [distEntry], { cwd: serverDir, env, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     for (;;) {

@@ -90,7 +90,7 @@ describe("the dev loop", () => {
       /"msg":"server listening"/,
     );
     const lines = stdout.trim().split("\n");
-    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const line of lines) expect(() => JSON.parse(line) as unknown, line).not.toThrow();
     expect(stdout).not.toContain("dev server is ready");
   });
 });

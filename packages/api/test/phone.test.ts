@@ -25,8 +25,6 @@ async function buttonData(
 
 const login = (openid?: string) => loginAs(api, openid);
 
-type Profile = { id: string; phoneNumber: string | null };
-
 describe("user.bindPhone with a getPhoneNumber code", () => {
   it("binds the number WeChat verified and shows it in user.me", async () => {
     const { token } = await login();

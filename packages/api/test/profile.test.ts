@@ -63,7 +63,7 @@ describe("user.updateProfile", () => {
     [{ nickname: "ok", openid: "o_hijack" }, /unrecognized key|openid/i],
   ])("refuses %j", async (input, message) => {
     const before = await api.caller(token).user.me();
-    const error = await refusal(api.caller(token).user.updateProfile(input as never));
+    const error = await refusal(api.caller(token).user.updateProfile(input));
     expect(error.code).toBe("BAD_REQUEST");
     expect(error.message + JSON.stringify((error.cause as { issues?: unknown })?.issues ?? "")).toMatch(message);
     expect(await api.caller(token).user.me()).toEqual(before);

@@ -80,7 +80,7 @@ export function databaseErrorReason(error: unknown): DatabaseErrorReason | undef
     seen.add(current);
     if (current instanceof DatabaseBusyError) return "DATABASE_BUSY";
     if (current instanceof DatabaseUnavailableError) return "DATABASE_UNAVAILABLE";
-    const reason = reasonOfOne(current as ErrorFields);
+    const reason = reasonOfOne(current);
     if (reason) return reason;
     const next = current as { cause?: unknown; meta?: { driverAdapterError?: unknown } };
     current = next.meta?.driverAdapterError ?? next.cause;

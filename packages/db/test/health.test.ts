@@ -10,7 +10,7 @@ import {
   migrateDatabase,
   type Database,
 } from "../src/index.ts";
-import { openDirect, tempDatabaseUrl } from "./other-process.ts";
+import { tempDatabaseUrl } from "./other-process.ts";
 
 const opened: Database[] = [];
 const temps: string[] = [];

@@ -42,14 +42,14 @@ export async function openInOtherProcess(
   `;
   const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "inherit"] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.once("data", () => resolve());
+    child.stdout.once("data", () => resolve());
     child.once("exit", (code) => reject(new Error(`other process exited early (${code})`)));
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     child,
     stop: async () => {
-      child.stdin!.end();
+      child.stdin.end();
       await exited;
     },
   };

@@ -16,7 +16,7 @@ export function taroLoginCodeSource(taro: Pick<TaroLike, "login">): CodeSource {
       const returned = taro.login({
         success: (result) => {
           if (typeof result?.code === "string" && result.code !== "") resolve(result.code);
-          else reject(new Error("Taro.login gave no code (no WeChat login here): pass a codeSource"));
+          else reject(new Error("Taro.login gave no code: pass a codeSource"));
         },
         fail: (error) => reject(new Error(`Taro.login failed: ${describeCallbackError(error)}`)),
       });

@@ -124,7 +124,7 @@ export function rawExchange(
     socket.on("connect", () => {
       Promise.resolve(talk(socket)).catch((error: unknown) => {
         // Writing to a socket the server already cut is expected here.
-        if (!done && !socket.destroyed) reject(error as Error);
+        if (!done && !socket.destroyed) reject(error);
       });
     });
   });

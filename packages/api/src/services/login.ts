@@ -12,7 +12,11 @@ import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJ
 const CODE_LIFETIME_MS = 5 * 60_000;
 
 /** Exchanges in progress in this process, by code hash: a concurrent duplicate waits for the first. */
-const exchangesInFlight = new WeakMap<object, Map<string, { caller: string; result: Promise<LoginResult> }>>();
+interface InFlightExchange {
+  caller: string;
+  result: Promise<LoginResult>;
+}
+const exchangesInFlight = new WeakMap<object, Map<string, InFlightExchange>>();
 
 /** What a remembered exchange holds, encrypted at rest. */
 interface RememberedExchange {
@@ -55,7 +59,7 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
 
   const codeKey = createHash("sha256").update(`wx-code:${deps.appid}:${code}`).digest("hex");
   let inFlight = exchangesInFlight.get(deps);
-  if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map()));
+  if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map<string, InFlightExchange>()));
   const caller = callerFingerprint(ctx);
   const running = inFlight.get(codeKey);
   if (running) {

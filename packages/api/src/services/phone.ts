@@ -133,7 +133,10 @@ async function phoneFromEncryptedData(
   if (typeof phoneNumber !== "string" || !phoneNumber) {
     throw new ApiError("ENCRYPTED_DATA_INVALID", { message: "The encrypted data holds no phone number." });
   }
-  return { phoneNumber, countryCode: typeof countryCode === "string" ? countryCode : String(countryCode ?? "") };
+  // WeChat sends countryCode as a string ("86"); a number is accepted, anything else is dropped.
+  const country =
+    typeof countryCode === "string" ? countryCode : typeof countryCode === "number" ? String(countryCode) : "";
+  return { phoneNumber, countryCode: country };
 }
 
 /** False when WeChat says the key is stale, or cannot say: a relogin is the safe way out either way. */

@@ -17,7 +17,7 @@ export interface SessionCacheLookup {
    * On a miss: caches what the database just answered. Refuses silently when an invalidation of this
    * user happened since `lookup` began (the database answer may predate it). Never throws.
    */
-  remember(entry: SessionCacheEntry, facts: { lastUsedAt: Date; now: Date }): Promise<void>;
+  remember: (entry: SessionCacheEntry, facts: { lastUsedAt: Date; now: Date }) => Promise<void>;
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { mintLoginCode, mintPhoneCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { mintLoginCode, mintPhoneCode, startMockWechat } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiDependencies, createCaller, createContextInner, type WiredApi } from "../../src/index.ts";
 import { hashSessionToken } from "../../src/services/session-tokens.ts";
