@@ -11,12 +11,14 @@ import {
 } from "@mp-auth/api";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { checkDatabaseHealth } from "@mp-auth/db";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
 import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
+import { createTrpcFastPath } from "./trpc-fast-path.ts";
 
 export interface HttpServerOptions {
   deps: ApiDependencies;
@@ -29,6 +31,12 @@ export interface HttpServerOptions {
   loadShedding: LoadSheddingSettings;
   /** The most procedure calls one batched request may carry (MAX_BATCH_SIZE); default 10. */
   maxBatchSize?: number;
+  /**
+   * "fast" (default): JSON queries and mutations take the lean path (trpc-fast-path.ts), the rest
+   * tRPC's stock standalone handler; "stock": every /trpc request takes the stock handler (the
+   * protocol suite runs against both).
+   */
+  trpcPath?: "fast" | "stock";
 }
 
 /** MAX_BATCH_SIZE's default: the Taro link's default maxItems is the same. */
@@ -118,6 +126,7 @@ export function createHttpServer({
   trustProxy,
   loadShedding,
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
+  trpcPath = "fast",
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -126,6 +135,18 @@ export function createHttpServer({
     origin: `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`,
   });
 
+  /** One onError for both paths: the same calls are logged whichever path answered them. */
+  const onTrpcError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+    // Expected refusals are the client's business; only server faults (INTERNAL, and our own
+    // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
+    // the operator must see.
+    const { reason } = formatError(error).data;
+    if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
+      logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
+    } else if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
+      logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
+    }
+  };
   const trpcHandlerFor = (maxBodySize: number) =>
     createHTTPHandler({
       router: appRouter,
@@ -134,20 +155,20 @@ export function createHttpServer({
       // A backstop only: trpcRequestRefusal refuses larger batches first, as BATCH_TOO_LARGE.
       maxBatchSize,
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
-      onError: ({ error, path }) => {
-        // Expected refusals are the client's business; only server faults (INTERNAL, and our own
-        // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
-        // the operator must see.
-        const { reason } = formatError(error).data;
-        if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
-          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
-        } else if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
-          logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
-        }
-      },
+      onError: onTrpcError,
     });
   const trpcHandler = trpcHandlerFor(JSON_BODY_MAX_BYTES);
   const uploadHandler = trpcHandlerFor(UPLOAD_BODY_MAX_BYTES);
+  const fastPath =
+    trpcPath === "fast"
+      ? createTrpcFastPath({
+          router: appRouter,
+          prefix: TRPC_PREFIX,
+          maxBodyBytes: JSON_BODY_MAX_BYTES,
+          createContext: (req) => createContextInner(deps, requestInfo(req)),
+          onError: onTrpcError,
+        })
+      : undefined;
 
   /** A fault outside tRPC: logged with its cause, answered without it. */
   const failed = (res: http.ServerResponse, error: unknown) => {
@@ -218,7 +239,10 @@ export function createHttpServer({
       }
     }
     if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
-    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) return void trpcHandler(req, res);
+    if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
+      if (fastPath?.(req, res, url)) return;
+      return void trpcHandler(req, res);
+    }
     if (pathname.startsWith(AVATAR_PATH_PREFIX)) {
       const name = pathname.slice(AVATAR_PATH_PREFIX.length);
       serveAvatar(req, res, name, {
