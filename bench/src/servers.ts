@@ -45,6 +45,8 @@ export function realServerEnv(workspace: Workspace, port: number): Record<string
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     PORT: String(port),
+    // Required in production with a real app (avatar URLs); the bench user has no avatar.
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: `file:${workspace.databaseFile}`,
     // A "real" app pointed at the mock: the server starts no mock of its own (no fixed port 3001).
     WX_APPID: MOCK_DEFAULT_APPID,

@@ -11,6 +11,7 @@ import {
 } from "@mp-auth/api";
 import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { checkDatabaseHealth } from "@mp-auth/db";
+import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import type { Logger } from "pino";
@@ -18,6 +19,7 @@ import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
 import { applyHttpBounds, httpServerOptions, requestUrl, type HttpBounds } from "./http-bounds.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
+import { createTrpcFastPath } from "./trpc-fast-path.ts";
 
 export interface HttpServerOptions {
   deps: ApiDependencies;
@@ -38,6 +40,12 @@ export interface HttpServerOptions {
   maxBatchSize?: number;
   /** Timeouts and header size: slow or malformed clients are cut, answered in the envelope. */
   bounds: HttpBounds;
+  /**
+   * "fast" (default): JSON queries and mutations take the lean path (trpc-fast-path.ts), the rest
+   * tRPC's stock standalone handler; "stock": every /trpc request takes the stock handler (the
+   * protocol suite runs against both).
+   */
+  trpcPath?: "fast" | "stock";
 }
 
 /** MAX_BATCH_SIZE's default: the Taro link's default maxItems is the same. */
@@ -129,6 +137,7 @@ export function createHttpServer({
   maxBatchSize = DEFAULT_MAX_BATCH_SIZE,
   redisStatus,
   bounds,
+  trpcPath = "fast",
 }: HttpServerOptions): http.Server {
   const requestInfo = (req: http.IncomingMessage) => ({
     authorization: req.headers.authorization,
@@ -137,6 +146,21 @@ export function createHttpServer({
     origin: `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`,
   });
 
+  /** One onError for both paths: the same calls are logged whichever path answered them. */
+  const onTrpcError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+    // Expected refusals are the client's business; only server faults (INTERNAL, and our own
+    // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
+    // the operator must see.
+    // A client that left before its body ended: nobody reads the answer, and it is no fault of ours.
+    if (error.code === "CLIENT_CLOSED_REQUEST") return;
+    // Database refusals first: tRPC gives them code INTERNAL_SERVER_ERROR (they are not its errors).
+    const { reason } = formatError(error).data;
+    if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
+      logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
+    } else if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
+      logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
+    }
+  };
   const trpcHandlerFor = (maxBodySize: number) =>
     createHTTPHandler({
       router: appRouter,
@@ -150,21 +174,20 @@ export function createHttpServer({
       responseMeta: ({ errors, eagerGeneration }) =>
         errors.length > 0 && !eagerGeneration ? { headers: { "content-type": "application/json" } } : {},
       createContext: ({ req }) => createContextInner(deps, requestInfo(req)),
-      onError: ({ error, path }) => {
-        // Expected refusals are the client's business; only server faults (INTERNAL, and our own
-        // 500s such as WX_MISCONFIGURED) are logged, with their cause, and database trouble, which
-        // the operator must see.
-        // Database refusals first: tRPC gives them code INTERNAL_SERVER_ERROR (they are not its errors).
-        const { reason } = formatError(error).data;
-        if (reason === "DATABASE_UNAVAILABLE" || reason === "DATABASE_BUSY") {
-          logger.warn({ procedure: path, reason, err: error.cause ?? error }, "database refused a call");
-        } else if (error.code === "INTERNAL_SERVER_ERROR" || reason === "INTERNAL") {
-          logger.error({ procedure: path, err: error.cause ?? error }, "procedure failed");
-        }
-      },
+      onError: onTrpcError,
     });
   const trpcHandler = trpcHandlerFor(JSON_BODY_MAX_BYTES);
   const uploadHandler = trpcHandlerFor(UPLOAD_BODY_MAX_BYTES);
+  const fastPath =
+    trpcPath === "fast"
+      ? createTrpcFastPath({
+          router: appRouter,
+          prefix: TRPC_PREFIX,
+          maxBodyBytes: JSON_BODY_MAX_BYTES,
+          createContext: (req) => createContextInner(deps, requestInfo(req)),
+          onError: onTrpcError,
+        })
+      : undefined;
 
   /** A fault outside tRPC: logged with its cause, answered without it. */
   const failed = (res: http.ServerResponse, error: unknown) => {
@@ -245,6 +268,7 @@ export function createHttpServer({
     }
     if (pathname === UPLOAD_PATH && isMultipart(req)) return void uploadHandler(req, res);
     if (pathname === "/trpc" || pathname.startsWith(TRPC_PREFIX)) {
+      if (fastPath?.(req, res, url)) return;
       // tRPC's last-resort answer (an unusable Host header, say) sets no content type.
       res.setHeader("content-type", "application/json");
       return void trpcHandler(req, res);

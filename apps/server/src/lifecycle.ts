@@ -14,6 +14,8 @@ export interface StartServerOptions {
   env: Record<string, string | undefined>;
   /** Where log lines go (stdout by default); tests capture them to check nothing secret is logged. */
   logDestination?: DestinationStream;
+  /** Which path /trpc requests take (http-server.ts); tests force "stock" to compare both. */
+  trpcPath?: "fast" | "stock";
 }
 
 export interface RunningServer {
@@ -34,7 +36,11 @@ const PURGE_INTERVAL_MS = 6 * 3600 * 1000;
  * Starts the whole server: configuration, wiring (database migrated, WeChat client or the mock),
  * HTTP, the purge timer. Used by main.ts and by every test that needs a real server.
  */
-export async function startServer({ env: rawEnv, logDestination }: StartServerOptions): Promise<RunningServer> {
+export async function startServer({
+  env: rawEnv,
+  logDestination,
+  trpcPath,
+}: StartServerOptions): Promise<RunningServer> {
   const env = parseServerEnv(rawEnv);
   const logger = createLogger(env.LOG_LEVEL, logDestination);
   const wired = await wireServer(env, logger);
@@ -49,6 +55,7 @@ export async function startServer({ env: rawEnv, logDestination }: StartServerOp
     redisStatus: deps.redis ? () => deps.redis!.status() : undefined,
     maxBatchSize: env.MAX_BATCH_SIZE,
     bounds: httpBounds(env),
+    ...(trpcPath ? { trpcPath } : {}),
   });
   // Before listen, so it sees every request: the drain answers in-flight requests with
   // `Connection: close` and closes idle kept-alive sockets when the server stops.

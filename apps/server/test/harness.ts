@@ -43,7 +43,10 @@ export interface TestServer extends RunningServer {
 }
 
 /** The real server on a random loopback port, with its own mock WeChat and SQLite file. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { trpcPath?: "fast" | "stock" } = {},
+): Promise<TestServer> {
   const logs = new LogCapture();
   const databaseUrl = env.DATABASE_URL ?? tempDatabaseUrl();
   const uploadDir = env.UPLOAD_DIR ?? tempDir("mp-auth-uploads-");
@@ -62,6 +65,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       DATABASE_URL: databaseUrl,
     },
     logDestination: logs,
+    ...options,
   });
   if (!server.mockWechatUrl) throw new Error("expected the server to start its mock WeChat");
   return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs };

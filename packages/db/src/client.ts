@@ -186,6 +186,50 @@ export function isSqliteDatabase(db: Database): boolean {
   return connections.get(db)?.kind === "sqlite";
 }
 
+/** The SQL dialect of a database's driver adapter. */
+export type SqlDialect = "sqlite" | "postgres" | "mysql";
+
+/** A read-only statement straight through the driver adapter, for a measured hot path. */
+export interface RawQuery {
+  readonly dialect: SqlDialect;
+  /** Runs one statement with string arguments; rows as objects keyed by column name. */
+  rows(sql: string, args: string[]): Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * The driver adapter's own `queryRaw` for `db`, or undefined when `db` has none this module knows.
+ * It skips Prisma's per-query compile and plan interpretation (about 1.5 ms CPU for a findUnique
+ * with a relation, 0.4 ms for `$queryRaw`, 0.1 ms here) and still goes through the busy-retrying
+ * wrapper: its connection lock, its busy retries and its file-health guard. Values come back as
+ * the adapter gives them (DateTime as ISO-8601 text). Callers keep a Prisma fallback.
+ */
+export function rawQueryOf(db: Database): RawQuery | undefined {
+  const connection = connections.get(db);
+  // PostgreSQL and MySQL take the caller's Prisma fallback: their adapters are not exposed here.
+  if (connection?.kind !== "sqlite") return undefined;
+  const adapter = () => {
+    const current = connection.current();
+    if (!current) throw new DatabaseUnavailableError(connection.file, "it is not connected");
+    return current.adapter;
+  };
+  return {
+    dialect: "sqlite",
+    rows: async (sql, args) => {
+      const result = await adapter().queryRaw({
+        sql,
+        args,
+        argTypes: args.map(() => ({ scalarType: "string", arity: "scalar" }) as const),
+      });
+      const { columnNames } = result;
+      return result.rows.map((row) => {
+        const entry: Record<string, unknown> = {};
+        for (let index = 0; index < columnNames.length; index++) entry[columnNames[index]!] = row[index];
+        return entry;
+      });
+    },
+  };
+}
+
 /** The file path inside a `file:` URL, as the better-sqlite3 adapter reads it. */
 export function databaseFilePath(url: string): string {
   const file = url.replace(/^file:/, "").replace(/\?.*$/, "");

@@ -4,9 +4,12 @@ export {
   databaseFilePath,
   defaultBusyTimeoutMs,
   defaultFileCheckIntervalMs,
+  rawQueryOf,
   type Database,
   type DatabaseHealth,
   type DatabaseOptions,
+  type RawQuery,
+  type SqlDialect,
 } from "./client.ts";
 export { migrateDatabase, migrationsDir, type MigrationResult } from "./migrate.ts";
 export { migrationChecksums } from "./migration-files.ts";

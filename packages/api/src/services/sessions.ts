@@ -1,4 +1,4 @@
-import type { Prisma } from "@mp-auth/db";
+import { rawQueryOf, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
 import type { Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
 import { publicUserSelect, type PublicUser } from "./users.ts";
@@ -56,10 +56,7 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
     return { session: { id: sessionId, expiresAt }, user };
   }
 
-  const session = await ctx.deps.db.session.findUnique({
-    where: { tokenHash },
-    select: { id: true, expiresAt: true, revokedAt: true, lastUsedAt: true, user: { select: publicUserSelect } },
-  });
+  const session = await findSessionByTokenHash(ctx.deps.db, tokenHash);
   if (!session) throw sessionRefused("UNKNOWN_TOKEN");
   if (session.revokedAt) throw sessionRefused("REVOKED");
   const now = ctx.now();
@@ -75,6 +72,77 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
     { lastUsedAt, now },
   );
   return { session: { id: session.id, expiresAt: session.expiresAt }, user: session.user };
+}
+
+interface FoundSession {
+  id: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date;
+  user: PublicUser;
+}
+
+/** The fields of PublicUser that are timestamps: listed here or the build fails when one is added. */
+type PublicUserDateField = { [K in keyof PublicUser]: PublicUser[K] extends Date ? K : never }[keyof PublicUser];
+const publicUserDateFields: Record<PublicUserDateField, true> = { createdAt: true, lastLoginAt: true };
+const publicUserFields = Object.keys(publicUserSelect) as (keyof PublicUser)[];
+
+/**
+ * The session of a token hash joined with its user's public fields (publicUserSelect), in one
+ * statement on the tokenHash unique index, through the driver adapter (rawQueryOf): about 0.1 ms
+ * of CPU where Prisma's findUnique with the relation costs about 1.5 ms (it compiles every query in
+ * wasm and runs two statements). Written for each dialect's identifier quoting and placeholders;
+ * databases without a raw path take the Prisma query.
+ */
+const lookupStatements = new WeakMap<Database, { raw: RawQuery; sql: string } | null>();
+
+function lookupStatement(db: Database): { raw: RawQuery; sql: string } | null {
+  let statement = lookupStatements.get(db);
+  if (statement === undefined) {
+    const raw = rawQueryOf(db);
+    if (raw) {
+      const q = (name: string) => (raw.dialect === "mysql" ? `\`${name}\`` : `"${name}"`);
+      const userColumns = publicUserFields.map((field) => `u.${q(field)} AS ${q(`user_${field}`)}`).join(", ");
+      const sql =
+        `SELECT s.${q("id")} AS ${q("id")}, s.${q("expiresAt")} AS ${q("expiresAt")}, ` +
+        `s.${q("revokedAt")} AS ${q("revokedAt")}, s.${q("lastUsedAt")} AS ${q("lastUsedAt")}, ${userColumns} ` +
+        `FROM ${q("Session")} s JOIN ${q("User")} u ON u.${q("id")} = s.${q("userId")} ` +
+        `WHERE s.${q("tokenHash")} = ${raw.dialect === "postgres" ? "$1" : "?"}`;
+      statement = { raw, sql };
+    } else {
+      statement = null;
+    }
+    lookupStatements.set(db, statement);
+  }
+  return statement;
+}
+
+function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+async function findSessionByTokenHash(db: Database, tokenHash: string): Promise<FoundSession | null> {
+  const statement = lookupStatement(db);
+  if (!statement) {
+    return db.session.findUnique({
+      where: { tokenHash },
+      select: { id: true, expiresAt: true, revokedAt: true, lastUsedAt: true, user: { select: publicUserSelect } },
+    });
+  }
+  const [row] = await statement.raw.rows(statement.sql, [tokenHash]);
+  if (!row) return null;
+  const user: Record<string, unknown> = {};
+  for (const field of publicUserFields) {
+    const value = row[`user_${field}`];
+    user[field] = field in publicUserDateFields && value !== null ? toDate(value) : value;
+  }
+  return {
+    id: row.id as string,
+    expiresAt: toDate(row.expiresAt),
+    revokedAt: row.revokedAt === null ? null : toDate(row.revokedAt),
+    lastUsedAt: toDate(row.lastUsedAt),
+    user: user as PublicUser,
+  };
 }
 
 /** Data for a new session row; the caller writes it (inside the login transaction). */
