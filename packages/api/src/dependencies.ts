@@ -2,6 +2,7 @@ import { createDatabase, migrateDatabase, type DatabaseOptions } from "@mp-auth/
 import { createWechatClient } from "@mp-auth/wechat";
 import type { ApiDependencies, ApiLogger } from "./context.ts";
 import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
+import { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
@@ -23,9 +24,14 @@ export interface ApiConfig {
   /** Avatar uploads one user may make per hour (default DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR). */
   uploadRateLimitPerHour?: number;
   allowHttpAvatarUrls: boolean;
+  /**
+   * Where uploaded avatars live (AVATAR_STORAGE): "local" (default) files under `avatarDir`, for one
+   * instance; "database" rows of the AvatarFile table, served by every instance sharing the database.
+   */
+  avatarStorage?: AvatarStorage;
   /** Folder of uploaded avatar files (created on demand), for the local store. */
   avatarDir: string;
-  /** Another store (shared storage for several instances) instead of the local folder. */
+  /** Another store (an S3-compatible bucket, say) instead of either built-in one. */
   avatarStore?: AvatarStore;
   publicUrl?: string | undefined;
   logger: ApiLogger;
@@ -33,6 +39,10 @@ export interface ApiConfig {
   /** REDIS_URL and friends: share rate limits, caches, the access token and sessions across instances. */
   redis?: RedisSettings | undefined;
 }
+
+/** The built-in avatar stores (AVATAR_STORAGE). */
+export const avatarStorages = ["local", "database"] as const;
+export type AvatarStorage = (typeof avatarStorages)[number];
 
 export interface WiredApi extends ApiDependencies {
   /** Set when `redis` was configured; `redis.status()` is the /healthz field. */
@@ -89,7 +99,9 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     sessionCache: redis?.sessionCache ?? createNoSessionCache(),
     redis,
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
-    avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),
+    avatarStore:
+      config.avatarStore ??
+      (config.avatarStorage === "database" ? createDatabaseAvatarStore(db) : createLocalAvatarStore(config.avatarDir)),
     publicUrl: config.publicUrl,
     ...(config.now ? { now: config.now } : {}),
     close: async () => {
