@@ -1,4 +1,4 @@
-import { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
+import { avatarStorages, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
 import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
@@ -94,6 +94,8 @@ export const serverEnvSchema = z
     CORS_ORIGINS: z.string().optional(),
     PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
     UPLOAD_DIR: z.string().optional(),
+    // local: files under UPLOAD_DIR, one instance. database: rows every instance sharing DATABASE_URL serves.
+    AVATAR_STORAGE: z.enum(avatarStorages, { error: `must be ${avatarStorages.join(" or ")}` }).default("local"),
     TRUST_PROXY: trustProxySchema,
     DATABASE_BUSY_TIMEOUT_MS: z.coerce
       .number({ error: "must be a number of milliseconds" })
