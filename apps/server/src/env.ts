@@ -65,6 +65,14 @@ export const serverEnvSchema = z
         "must be base64 of 32 random bytes (openssl rand -base64 32)",
       )
       .optional(),
+    // The key rotated out: still decrypts what it encrypted, never encrypts (README "Production").
+    SESSION_KEY_ENCRYPTION_KEY_PREVIOUS: z
+      .string()
+      .refine(
+        (value) => Buffer.from(value, "base64").length === 32,
+        "must be base64 of 32 random bytes (the SESSION_KEY_ENCRYPTION_KEY being rotated out)",
+      )
+      .optional(),
     LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
     LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
     UPLOAD_RATE_LIMIT_PER_USER: z.coerce
@@ -160,6 +168,13 @@ export const serverEnvSchema = z
         code: "custom",
         path: ["SESSION_KEY_ENCRYPTION_KEY"],
         message: "is required with a real WeChat app: session_keys must not be encrypted with a generated dev key",
+      });
+    }
+    if (env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS && !env.SESSION_KEY_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SESSION_KEY_ENCRYPTION_KEY_PREVIOUS"],
+        message: "needs SESSION_KEY_ENCRYPTION_KEY, the new key it is rotated out for",
       });
     }
   });

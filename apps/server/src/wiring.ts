@@ -61,6 +61,9 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       },
       wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
       atRestKey: atRestKey.key,
+      previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
+        ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
+        : [],
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
       loginRateLimits: {
         perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,

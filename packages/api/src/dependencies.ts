@@ -19,6 +19,8 @@ export interface ApiConfig {
   wechat: { appid: string; secret: string; baseUrl: string; timeoutMs?: number };
   /** 32 bytes: encrypts session_keys and cached code exchanges at rest. */
   atRestKey: Buffer;
+  /** Keys rotated out (SESSION_KEY_ENCRYPTION_KEY_PREVIOUS): still decrypt, never encrypt. */
+  previousAtRestKeys?: readonly Buffer[];
   sessionTtlSeconds: number;
   loginRateLimits: { perIpPerMinute: number; perOpenidPerMinute: number };
   /** Avatar uploads one user may make per hour (default DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR). */
@@ -57,7 +59,7 @@ export interface WiredApi extends ApiDependencies {
  */
 export async function createApiDependencies(config: ApiConfig): Promise<WiredApi> {
   // Fail on bad settings before anything is opened.
-  const secretBox = createSecretBox(config.atRestKey);
+  const secretBox = createSecretBox(config.atRestKey, config.previousAtRestKeys);
   // Connects only at the end (redis.connect()), so a failed start leaves no reconnecting socket behind.
   const uploadRateLimitPerHour = config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR;
   const redis = config.redis
