@@ -1,4 +1,4 @@
-import { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
+import { avatarStorages, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
 import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
@@ -65,6 +65,14 @@ export const serverEnvSchema = z
         "must be base64 of 32 random bytes (openssl rand -base64 32)",
       )
       .optional(),
+    // The key rotated out: still decrypts what it encrypted, never encrypts (README "Production").
+    SESSION_KEY_ENCRYPTION_KEY_PREVIOUS: z
+      .string()
+      .refine(
+        (value) => Buffer.from(value, "base64").length === 32,
+        "must be base64 of 32 random bytes (the SESSION_KEY_ENCRYPTION_KEY being rotated out)",
+      )
+      .optional(),
     LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1, "must be at least 1").default(120),
     LOGIN_RATE_LIMIT_PER_OPENID: z.coerce.number().int().min(1, "must be at least 1").default(20),
     UPLOAD_RATE_LIMIT_PER_USER: z.coerce
@@ -94,6 +102,8 @@ export const serverEnvSchema = z
     CORS_ORIGINS: z.string().optional(),
     PUBLIC_URL: z.url({ error: "must be the server's public origin, e.g. https://api.example.com" }).optional(),
     UPLOAD_DIR: z.string().optional(),
+    // local: files under UPLOAD_DIR, one instance. database: rows every instance sharing DATABASE_URL serves.
+    AVATAR_STORAGE: z.enum(avatarStorages, { error: `must be ${avatarStorages.join(" or ")}` }).default("local"),
     TRUST_PROXY: trustProxySchema,
     DATABASE_BUSY_TIMEOUT_MS: z.coerce
       .number({ error: "must be a number of milliseconds" })
@@ -158,6 +168,13 @@ export const serverEnvSchema = z
         code: "custom",
         path: ["SESSION_KEY_ENCRYPTION_KEY"],
         message: "is required with a real WeChat app: session_keys must not be encrypted with a generated dev key",
+      });
+    }
+    if (env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS && !env.SESSION_KEY_ENCRYPTION_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SESSION_KEY_ENCRYPTION_KEY_PREVIOUS"],
+        message: "needs SESSION_KEY_ENCRYPTION_KEY, the new key it is rotated out for",
       });
     }
   });

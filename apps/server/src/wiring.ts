@@ -61,6 +61,9 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       },
       wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
       atRestKey: atRestKey.key,
+      previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
+        ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
+        : [],
       sessionTtlSeconds: env.SESSION_TTL_SECONDS,
       loginRateLimits: {
         perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
@@ -69,12 +72,19 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
       uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
       // Development serves its own uploads over http; production avatars must be https.
       allowHttpAvatarUrls: env.NODE_ENV !== "production" || mockWanted,
+      avatarStorage: env.AVATAR_STORAGE,
       avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
       publicUrl: env.PUBLIC_URL,
       redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
       logger,
     });
 
+    if (env.REDIS_URL && env.AVATAR_STORAGE === "local") {
+      // Redis is what several instances share; local avatars are then served by one of them only.
+      logger.warn(
+        "AVATAR_STORAGE=local with REDIS_URL set: each instance serves only the avatars uploaded to it. With several instances, set AVATAR_STORAGE=database.",
+      );
+    }
     if (uploadOriginFromRequest(env) === "warn") {
       logger.warn(
         "PUBLIC_URL is not set: avatar URLs take their origin from each upload request's Host header. Fine for a demo on the mock WeChat; set PUBLIC_URL for anything real.",

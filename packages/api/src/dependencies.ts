@@ -2,6 +2,7 @@ import { createDatabase, migrateDatabase, type DatabaseOptions } from "@mp-auth/
 import { createWechatClient } from "@mp-auth/wechat";
 import type { ApiDependencies, ApiLogger } from "./context.ts";
 import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
+import { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
@@ -18,14 +19,21 @@ export interface ApiConfig {
   wechat: { appid: string; secret: string; baseUrl: string; timeoutMs?: number };
   /** 32 bytes: encrypts session_keys and cached code exchanges at rest. */
   atRestKey: Buffer;
+  /** Keys rotated out (SESSION_KEY_ENCRYPTION_KEY_PREVIOUS): still decrypt, never encrypt. */
+  previousAtRestKeys?: readonly Buffer[];
   sessionTtlSeconds: number;
   loginRateLimits: { perIpPerMinute: number; perOpenidPerMinute: number };
   /** Avatar uploads one user may make per hour (default DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR). */
   uploadRateLimitPerHour?: number;
   allowHttpAvatarUrls: boolean;
+  /**
+   * Where uploaded avatars live (AVATAR_STORAGE): "local" (default) files under `avatarDir`, for one
+   * instance; "database" rows of the AvatarFile table, served by every instance sharing the database.
+   */
+  avatarStorage?: AvatarStorage;
   /** Folder of uploaded avatar files (created on demand), for the local store. */
   avatarDir: string;
-  /** Another store (shared storage for several instances) instead of the local folder. */
+  /** Another store (an S3-compatible bucket, say) instead of either built-in one. */
   avatarStore?: AvatarStore;
   publicUrl?: string | undefined;
   logger: ApiLogger;
@@ -33,6 +41,10 @@ export interface ApiConfig {
   /** REDIS_URL and friends: share rate limits, caches, the access token and sessions across instances. */
   redis?: RedisSettings | undefined;
 }
+
+/** The built-in avatar stores (AVATAR_STORAGE). */
+export const avatarStorages = ["local", "database"] as const;
+export type AvatarStorage = (typeof avatarStorages)[number];
 
 export interface WiredApi extends ApiDependencies {
   /** Set when `redis` was configured; `redis.status()` is the /healthz field. */
@@ -47,7 +59,7 @@ export interface WiredApi extends ApiDependencies {
  */
 export async function createApiDependencies(config: ApiConfig): Promise<WiredApi> {
   // Fail on bad settings before anything is opened.
-  const secretBox = createSecretBox(config.atRestKey);
+  const secretBox = createSecretBox(config.atRestKey, config.previousAtRestKeys);
   // Connects only at the end (redis.connect()), so a failed start leaves no reconnecting socket behind.
   const uploadRateLimitPerHour = config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR;
   const redis = config.redis
@@ -89,7 +101,9 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     sessionCache: redis?.sessionCache ?? createNoSessionCache(),
     redis,
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
-    avatarStore: config.avatarStore ?? createLocalAvatarStore(config.avatarDir),
+    avatarStore:
+      config.avatarStore ??
+      (config.avatarStorage === "database" ? createDatabaseAvatarStore(db) : createLocalAvatarStore(config.avatarDir)),
     publicUrl: config.publicUrl,
     ...(config.now ? { now: config.now } : {}),
     close: async () => {

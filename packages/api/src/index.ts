@@ -7,16 +7,19 @@ export {
   type RouterOutputs,
 } from "./root.ts";
 export { createContextInner, type ApiDependencies } from "./context.ts";
-export { createApiDependencies, type WiredApi } from "./dependencies.ts";
+export { avatarStorages, createApiDependencies, type AvatarStorage, type WiredApi } from "./dependencies.ts";
 export { ApiError } from "./errors.ts";
 export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
 export {
   AVATAR_PATH_PREFIX,
+  createLocalAvatarStore,
   storedAvatarType,
   sweepUnreferencedAvatars,
   type AvatarStore,
+  type StoredAvatar,
   type StoredAvatarEntry,
 } from "./services/avatars.ts";
+export { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 export { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
 // Kept for clients written against the api's names; the contract is where they live.

@@ -38,9 +38,9 @@ async function migrated(engine: TestEngine, options = {}): Promise<{ db: Databas
 }
 
 const expectedFirstMigrations: Record<TestEngine, string[]> = {
-  sqlite: ["20261122000000_init", "20261122010000_phone_unique"],
-  postgresql: ["20261201000000_init"],
-  mysql: ["20261201000000_init"],
+  sqlite: ["20261122000000_init", "20261122010000_phone_unique", "20261202000000_avatar_files"],
+  postgresql: ["20261201000000_init", "20261202000000_avatar_files"],
+  mysql: ["20261201000000_init", "20261202000000_avatar_files"],
 };
 
 describe.each(engines)("on %s", (engine) => {
@@ -140,7 +140,9 @@ describe.each(serverEngines)("server database %s", (engine) => {
     it("accepts mariadb:// as well as mysql://", async () => {
       const { url } = await fresh(engine);
       const alias = url.replace(/^mysql:/, "mariadb:");
-      await expect(migrateDatabase(alias)).resolves.toMatchObject({ applied: ["20261201000000_init"] });
+      await expect(migrateDatabase(alias)).resolves.toMatchObject({
+        applied: ["20261201000000_init", "20261202000000_avatar_files"],
+      });
       const db = await createDatabase(alias);
       opened.push(db);
       await expect(db.user.count()).resolves.toBe(0);

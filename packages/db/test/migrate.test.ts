@@ -16,7 +16,11 @@ describe("migrateDatabase", () => {
   it("applies every migration to a new file, then finds nothing pending without running the CLI", async () => {
     const { url } = temp();
     const first = await migrateDatabase(url);
-    expect(first.applied).toEqual(["20261122000000_init", "20261122010000_phone_unique"]);
+    expect(first.applied).toEqual([
+      "20261122000000_init",
+      "20261122010000_phone_unique",
+      "20261202000000_avatar_files",
+    ]);
     const again = await migrateDatabase(url);
     expect(again).toEqual({ applied: [], changedSinceApplied: [] });
   });
@@ -34,7 +38,7 @@ describe("migrateDatabase", () => {
       const sql = readFileSync(path.join(migrationsDir, row.migration_name, "migration.sql"), "utf8");
       expect(migrationChecksums(sql)).toContain(row.checksum);
     }
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(3);
   });
 
   // Before: `prisma migrate deploy` ran at every start and its schema engine sets

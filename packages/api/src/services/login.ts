@@ -7,6 +7,7 @@ import { wechatRefusal } from "../wechat-refusals.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
 import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
+import { UnreadableSecretError } from "./secret-box.ts";
 
 /** A wx.login code lives 5 minutes: its exchange is remembered as long. */
 const CODE_LIFETIME_MS = 5 * 60_000;
@@ -94,11 +95,16 @@ export async function loginWithCode(ctx: Context, code: string): Promise<LoginRe
  * and only to the caller of that first exchange.
  */
 async function replayExchange(ctx: Context, remembered: string, caller: string): Promise<LoginResult> {
-  const {
-    sessionId,
-    token,
-    caller: firstCaller,
-  } = JSON.parse(ctx.deps.secretBox.decrypt(remembered)) as RememberedExchange;
+  let opened: string;
+  try {
+    opened = ctx.deps.secretBox.decrypt(remembered);
+  } catch (error) {
+    // Written under a key this instance does not hold (a rotation mid-deploy): the code is used, and
+    // the client asks wx.login for a fresh one, as for any used code.
+    if (error instanceof UnreadableSecretError) throw new ApiError("WX_CODE_USED");
+    throw error;
+  }
+  const { sessionId, token, caller: firstCaller } = JSON.parse(opened) as RememberedExchange;
   // Someone else holding a used code: to them it is used, whatever session it made.
   if (!sameCaller(caller, firstCaller)) throw new ApiError("WX_CODE_USED");
   const session = await ctx.deps.db.session.findUnique({

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
+import { UnreadableSecretError } from "./secret-box.ts";
 import { publicUserSelect, toPublicUserJson } from "./users.ts";
 
 /** Legacy button data older than this is refused: it was produced for a tap minutes ago. */
@@ -107,7 +108,15 @@ async function phoneFromEncryptedData(
 ): Promise<VerifiedPhone> {
   const { deps } = ctx;
   if (!account.sessionKeyCiphertext) throw new ApiError("SESSION_KEY_STALE");
-  const sessionKey = deps.secretBox.decrypt(account.sessionKeyCiphertext);
+  let sessionKey: string;
+  try {
+    sessionKey = deps.secretBox.decrypt(account.sessionKeyCiphertext);
+  } catch (error) {
+    // Stored under an encryption key since rotated out: as good as no key. The next login stores it
+    // again under the current key.
+    if (error instanceof UnreadableSecretError) throw new ApiError("SESSION_KEY_STALE");
+    throw error;
+  }
   let decrypted: Record<string, unknown>;
   try {
     decrypted = decryptAndVerifyUserData({
