@@ -78,6 +78,8 @@ export interface TestServer extends RunningServer {
   databaseUrl: string;
   uploadDir: string;
   logs: LogCapture;
+  /** Whether this server uses Redis (the PostgreSQL / MariaDB runs, when Redis answers). */
+  usesRedis: boolean;
 }
 
 /**
@@ -133,7 +135,8 @@ export async function startTestServer(
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
-  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs };
+  const usesRedis = Boolean(env.REDIS_URL ?? serverEngineEnv.REDIS_URL);
+  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs, usesRedis };
 }
 
 /** Every error answer of the server, tRPC or not, carries this under `error` (and never a stack). */

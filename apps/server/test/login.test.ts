@@ -215,7 +215,7 @@ describe.each(await serverTestEngines())("on %s", (engine) => {
     it("GET /healthz answers 200 JSON", async () => {
       const response = await fetch(`${server.url}/healthz`);
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ status: "ok" });
+      expect(await response.json()).toEqual({ status: "ok", ...(server.usesRedis ? { redis: "up" } : {}) });
     });
   });
 
