@@ -4,13 +4,51 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import type { ErrorEnvelope } from "@mp-auth/contract";
+import {
+  availableTestEngines,
+  createTestDatabase,
+  deleteRedisKeysWithPrefix,
+  requireRedisForTests,
+  testRedisUrl,
+  uniqueRedisKeyPrefix,
+  type TestDatabase,
+  type TestEngine,
+} from "@mp-auth/db/testing";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll } from "vitest";
 import { startServer, type RunningServer } from "../src/index.ts";
 
 /** One temp folder per test file (modules are isolated per file), removed after the file's tests. */
 const testFileRoot = mkdtempSync(path.join(tmpdir(), "mp-auth-server-test-"));
-afterAll(() => rmSync(testFileRoot, { recursive: true, force: true }));
+/** PostgreSQL / MariaDB databases and Redis key prefixes this test file made: dropped at its end. */
+const serverDatabases: TestDatabase[] = [];
+const redisKeyPrefixes: string[] = [];
+// Registered first, so it runs last: after every suite of the file closed its servers.
+afterAll(async () => {
+  rmSync(testFileRoot, { recursive: true, force: true });
+  await Promise.all(serverDatabases.map((database) => database.drop()));
+  await Promise.all(redisKeyPrefixes.map((prefix) => deleteRedisKeysWithPrefix(prefix)));
+});
+
+/**
+ * The engines the database-dependent suites run on (`describe.each(await serverTestEngines())`):
+ * SQLite, and PostgreSQL and MariaDB when their services answer (a missing one fails in CI; see
+ * `@mp-auth/db/testing`). The purely HTTP-shape suites (hostile, fuzz, protocol, limits) and the
+ * SQLite-file suites (busy lock, deleted file, -shm) stay on SQLite: the database does not change
+ * what they test, and each engine adds about a minute to `pnpm test`.
+ */
+export function serverTestEngines(): Promise<TestEngine[]> {
+  return availableTestEngines();
+}
+
+/**
+ * Whether the PostgreSQL / MariaDB runs also use Redis, the shape of a deployment of several
+ * instances. Missing Redis fails in CI; on a user's machine those runs go on without it, said once.
+ */
+let redisChecked: Promise<boolean> | undefined;
+function redisForServerEngines(): Promise<boolean> {
+  return (redisChecked ??= requireRedisForTests("the server suites' Redis (PostgreSQL / MariaDB runs)"));
+}
 
 function tempDir(prefix: string): string {
   return mkdtempSync(path.join(testFileRoot, prefix));
@@ -40,15 +78,34 @@ export interface TestServer extends RunningServer {
   databaseUrl: string;
   uploadDir: string;
   logs: LogCapture;
+  /** Whether this server uses Redis (the PostgreSQL / MariaDB runs, when Redis answers). */
+  usesRedis: boolean;
 }
 
-/** The real server on a random loopback port, with its own mock WeChat and SQLite file. */
+/**
+ * The real server on a random loopback port, with its own mock WeChat and its own database: a SQLite
+ * file, or with `engine` a fresh PostgreSQL / MariaDB database plus Redis under a key prefix of its
+ * own (unless `env` names DATABASE_URL / REDIS_URL), all removed at the end of the test file.
+ */
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { trpcPath?: "fast" | "stock" } = {},
+  options: { trpcPath?: "fast" | "stock"; engine?: TestEngine } = {},
 ): Promise<TestServer> {
+  const { engine = "sqlite", ...serverOptions } = options;
   const logs = new LogCapture();
-  const databaseUrl = env.DATABASE_URL ?? tempDatabaseUrl();
+  let databaseUrl = env.DATABASE_URL;
+  const serverEngineEnv: Record<string, string> = {};
+  if (!databaseUrl && engine !== "sqlite") {
+    const database = await createTestDatabase(engine);
+    serverDatabases.push(database);
+    databaseUrl = database.url;
+    if (!env.REDIS_URL && (await redisForServerEngines())) {
+      const keyPrefix = uniqueRedisKeyPrefix(`server-${engine}`);
+      redisKeyPrefixes.push(keyPrefix);
+      Object.assign(serverEngineEnv, { REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: keyPrefix });
+    }
+  }
+  databaseUrl ??= tempDatabaseUrl();
   const uploadDir = env.UPLOAD_DIR ?? tempDir("mp-auth-uploads-");
   const server = await startServer({
     env: {
@@ -60,15 +117,26 @@ export async function startTestServer(
       // Suites log in far more often than a person: limits have their own test.
       LOGIN_RATE_LIMIT_PER_IP: "10000",
       LOGIN_RATE_LIMIT_PER_OPENID: "10000",
+      ...serverEngineEnv,
       ...env,
       UPLOAD_DIR: uploadDir,
       DATABASE_URL: databaseUrl,
     },
     logDestination: logs,
-    ...options,
+    ...serverOptions,
   });
   if (!server.mockWechatUrl) throw new Error("expected the server to start its mock WeChat");
-  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs };
+  if (serverEngineEnv.REDIS_URL) {
+    // Serving with Redis up, as a deployment does: until it connects, the stores use this process's
+    // memory (their outage path), and a limit would count partly there, partly in Redis.
+    const deadline = Date.now() + 10_000;
+    while (((await (await fetch(`${server.url}/healthz`)).json()) as { redis?: string }).redis !== "up") {
+      if (Date.now() > deadline) throw new Error(`Redis at ${testRedisUrl()} did not come up for the test server`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const usesRedis = Boolean(env.REDIS_URL ?? serverEngineEnv.REDIS_URL);
+  return { ...server, mockWechatUrl: server.mockWechatUrl, databaseUrl, uploadDir, logs, usesRedis };
 }
 
 /** Every error answer of the server, tRPC or not, carries this under `error` (and never a stack). */

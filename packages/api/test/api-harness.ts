@@ -2,6 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import {
+  availableTestEngines,
+  createTestDatabase,
+  deleteRedisKeysWithPrefix,
+  requireRedisForTests,
+  testRedisUrl,
+  uniqueRedisKeyPrefix,
+  type TestEngine,
+} from "@mp-auth/db/testing";
 import { mintLoginCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import { TRPCError } from "@trpc/server";
 import type { RequestInfo } from "../src/context.ts";
@@ -26,16 +35,43 @@ export interface ApiHarness {
 const silentLogger = { info() {}, warn() {}, error() {} };
 
 /**
- * The API without HTTP, wired exactly as the server wires it (createApiDependencies): a real SQLite
- * file, the real mock WeChat over HTTP, avatars on disk; calls through createCaller.
+ * The engines the database-dependent api suites run on (`describe.each(await apiTestEngines())`):
+ * SQLite, and PostgreSQL and MariaDB when their services answer (a missing one fails in CI; see
+ * `@mp-auth/db/testing`). Suites with nothing database-specific (error-format) run once.
+ */
+export function apiTestEngines(): Promise<TestEngine[]> {
+  return availableTestEngines();
+}
+
+let redisChecked: Promise<boolean> | undefined;
+/** Redis for the PostgreSQL / MariaDB runs (a deployment's shape); missing: fails in CI, said once elsewhere. */
+function redisForServerEngines(): Promise<boolean> {
+  return (redisChecked ??= requireRedisForTests("the api suites' Redis (PostgreSQL / MariaDB runs)"));
+}
+
+/**
+ * The API without HTTP, wired exactly as the server wires it (createApiDependencies): a real
+ * database of its own (a SQLite file, or with `engine` a fresh PostgreSQL / MariaDB database with
+ * Redis under a key prefix of its own), the real mock WeChat over HTTP, avatars on disk; calls
+ * through createCaller. `close()` removes all of it.
  */
 export async function startApiHarness(
-  settings: { loginRateLimitPerIp?: number; loginRateLimitPerOpenid?: number; uploadRateLimitPerHour?: number } = {},
+  settings: {
+    engine?: TestEngine;
+    loginRateLimitPerIp?: number;
+    loginRateLimitPerOpenid?: number;
+    uploadRateLimitPerHour?: number;
+  } = {},
 ): Promise<ApiHarness> {
+  const engine = settings.engine ?? "sqlite";
   const dir = mkdtempSync(path.join(tmpdir(), "mp-auth-api-"));
+  const database = engine === "sqlite" ? undefined : await createTestDatabase(engine);
+  const redisKeyPrefix =
+    engine !== "sqlite" && (await redisForServerEngines()) ? uniqueRedisKeyPrefix(`api-${engine}`) : undefined;
   const mock = await startMockWechat({});
   const deps = await createApiDependencies({
-    databaseUrl: `file:${path.join(dir, "api.db")}`,
+    databaseUrl: database?.url ?? `file:${path.join(dir, "api.db")}`,
+    ...(redisKeyPrefix ? { redis: { url: testRedisUrl(), keyPrefix: redisKeyPrefix } } : {}),
     wechat: { appid: mock.appid, secret: mock.secret, baseUrl: mock.url, timeoutMs: 1500 },
     atRestKey: randomBytes(32),
     sessionTtlSeconds: 3600,
@@ -49,6 +85,13 @@ export async function startApiHarness(
     publicUrl: "https://api.example.com",
     logger: silentLogger,
   });
+  // Connected before the first call: until then the stores fall back to this process's memory (their
+  // outage path, tested in test/redis), and a limit would count partly there, partly in Redis.
+  const redisDeadline = Date.now() + 10_000;
+  while (deps.redis && deps.redis.status() !== "up") {
+    if (Date.now() > redisDeadline) throw new Error(`Redis at ${testRedisUrl()} did not come up for the harness`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   return {
     deps,
     db: deps.db,
@@ -64,6 +107,8 @@ export async function startApiHarness(
     close: async () => {
       await deps.close();
       await mock.close();
+      await database?.drop();
+      if (redisKeyPrefix) await deleteRedisKeysWithPrefix(redisKeyPrefix);
       rmSync(dir, { recursive: true, force: true });
     },
   };

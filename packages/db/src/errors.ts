@@ -62,7 +62,9 @@ export type DatabaseErrorReason = "DATABASE_BUSY" | "DATABASE_UNAVAILABLE";
  * DATABASE_BUSY (nothing was written; the same request can be retried soon): SQLite SQLITE_BUSY /
  * SQLITE_LOCKED; PostgreSQL 55P03 lock_not_available (our lock_timeout), 40P01 deadlock_detected,
  * 40001 serialization_failure, 57014 query_canceled, 53300 too_many_connections; MySQL 1205 lock wait
- * timeout, 1213 deadlock, 3572 NOWAIT, 1040 / 1203 too many connections; Prisma P2034 / P2024.
+ * timeout, 1213 deadlock, 3572 NOWAIT, 1040 / 1203 too many connections; Prisma P2034 / P2024, and
+ * P2028 "Unable to start a transaction in the given time" (every pooled connection stayed busy for
+ * the interactive transaction's maxWait: a burst of logins on one instance reached it on MariaDB).
  *
  * DATABASE_UNAVAILABLE (the database cannot serve): SQLite SQLITE_READONLY / IOERR / CANTOPEN /
  * CORRUPT / NOTADB / FULL; a server that cannot be reached or closed the connection (ECONNREFUSED,
@@ -95,6 +97,7 @@ interface ErrorFields {
   sqlState?: unknown;
   severity?: unknown;
   clientVersion?: unknown;
+  message?: unknown;
 }
 
 function reasonOfOne(error: ErrorFields): DatabaseErrorReason | undefined {
@@ -115,6 +118,13 @@ function reasonOfOne(error: ErrorFields): DatabaseErrorReason | undefined {
   // Prisma's own errors (P-codes carry clientVersion).
   if (typeof error.code === "string" && /^P\d{4}$/.test(error.code) && error.clientVersion !== undefined) {
     if (error.code === "P2034" || error.code === "P2024") return "DATABASE_BUSY";
+    // P2028 is every "Transaction API error"; only this one means "nothing began, try again soon".
+    if (
+      error.code === "P2028" &&
+      typeof error.message === "string" &&
+      /unable to start a transaction/i.test(error.message)
+    )
+      return "DATABASE_BUSY";
     if (["P1001", "P1002", "P1017"].includes(error.code)) return "DATABASE_UNAVAILABLE";
     return undefined;
   }

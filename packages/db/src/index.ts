@@ -4,6 +4,7 @@ export {
   databaseFilePath,
   defaultBusyTimeoutMs,
   defaultFileCheckIntervalMs,
+  isSqliteDatabase,
   rawQueryOf,
   type Database,
   type DatabaseHealth,

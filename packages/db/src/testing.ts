@@ -4,6 +4,7 @@
 // fails in CI and says what is missing on a user's machine.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import mariadb from "mariadb";
@@ -133,16 +134,138 @@ export async function availableTestEngines(engines: readonly TestEngine[] = test
     if (status.available) available.push(engine);
     else missing.push(`${engine}: ${status.problem}. Needs ${serviceHelp[engine as Exclude<TestEngine, "sqlite">]}.`);
   }
-  if (missing.length > 0) {
-    if (isCi()) throw new Error(`Database services missing in CI:\n${missing.join("\n")}`);
-    for (const line of missing) console.warn(`[@mp-auth/db/testing] SKIPPING the ${line}`);
-  }
+  reportMissingServices("database engines", missing);
   return available;
 }
 
-function isCi(): boolean {
+/**
+ * Whether this run is CI (`CI` set to anything but "" / "false" / "0"). The one rule every suite
+ * follows for a missing service: in CI it fails the run; elsewhere it is left out with a printed line.
+ */
+export function isCi(): boolean {
   const ci = process.env.CI;
   return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
+}
+
+/**
+ * Reports missing services the same way everywhere: throws in CI (so CI can never pass by
+ * skipping), otherwise prints one line per service, naming it and how to start it. Returns whether
+ * everything was there.
+ */
+export function reportMissingServices(what: string, missing: readonly string[]): boolean {
+  if (missing.length === 0) return true;
+  if (isCi())
+    throw new Error(`${what}: services missing in CI (CI=true: suites must run, not skip):\n${missing.join("\n")}`);
+  for (const line of missing) console.warn(`[@mp-auth/db/testing] SKIPPING ${what}: ${line}`);
+  return false;
+}
+
+/**
+ * The Redis the tests use: TEST_REDIS_URL (REDIS_TEST_URL, its earlier name, is still read), default
+ * redis://127.0.0.1:6379. Every suite uses its own key prefix (`uniqueRedisKeyPrefix`) and deletes
+ * only its keys, so runs sharing one Redis never collide.
+ */
+export function testRedisUrl(): string {
+  return process.env.TEST_REDIS_URL || process.env.REDIS_TEST_URL || "redis://127.0.0.1:6379";
+}
+
+export const redisHelp =
+  "Redis 6.2+ on 127.0.0.1:6379 (e.g. `apt-get install redis-server`, `redis-server --daemonize yes`, or " +
+  "`docker run -d -p 6379:6379 redis:7`), or set TEST_REDIS_URL";
+
+/**
+ * A key prefix no other run (parallel or earlier) uses, for REDIS_KEY_PREFIX (at most 64 characters:
+ * keep `suite` short) or a store's prefix.
+ */
+export function uniqueRedisKeyPrefix(suite: string): string {
+  return `mp-auth-test:${suite}:${randomBytes(8).toString("hex")}:`;
+}
+
+/**
+ * Whether the test Redis answers PING. Run at module level by every suite that needs Redis:
+ *
+ *   const redisReady = await requireRedisForTests("session cache");
+ *   describe.runIf(redisReady)(...)
+ *
+ * A missing Redis fails in CI and is skipped with a printed line elsewhere, as for the databases.
+ */
+export async function requireRedisForTests(suite: string, extraProblems: readonly string[] = []): Promise<boolean> {
+  const url = testRedisUrl();
+  const problems = [...extraProblems];
+  const answer = await pingRedis(url);
+  if (answer !== "PONG") problems.unshift(`no Redis answers at ${redactUrl(url)} (${answer}). Needs ${redisHelp}`);
+  return reportMissingServices(suite, problems);
+}
+
+/** PING over a plain socket: this package needs no Redis client for it. */
+async function pingRedis(url: string): Promise<string> {
+  try {
+    const reply = await sendRedisCommand(url, ["PING"]);
+    return reply === "+PONG" ? "PONG" : reply;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  }
+}
+
+/**
+ * Deletes the keys under `prefix` (SCAN + UNLINK, in one server-side script): never FLUSHALL a
+ * shared Redis. Returns how many were deleted.
+ */
+export async function deleteRedisKeysWithPrefix(prefix: string, url = testRedisUrl()): Promise<number> {
+  const script =
+    "local cursor, deleted = '0', 0 repeat local page = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000) " +
+    "cursor = page[1] for _, key in ipairs(page[2]) do redis.call('UNLINK', key) deleted = deleted + 1 end " +
+    "until cursor == '0' return deleted";
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (char) => `\\${char}`)}*`;
+  const reply = await sendRedisCommand(url, ["EVAL", script, "0", pattern]);
+  if (!reply.startsWith(":")) throw new Error(`Redis refused the key cleanup: ${reply}`);
+  return Number(reply.slice(1));
+}
+
+/**
+ * One command (after AUTH / SELECT from the URL) over a plain socket in RESP; resolves with the raw
+ * first line of its reply (`+PONG`, `:3`, `-ERR ...`). Only for replies of one line.
+ */
+function sendRedisCommand(url: string, command: string[], timeoutMs = 1500): Promise<string> {
+  const parsed = new URL(url);
+  const commands: string[][] = [];
+  if (parsed.password) {
+    const user = decodeURIComponent(parsed.username);
+    commands.push(["AUTH", ...(user ? [user] : []), decodeURIComponent(parsed.password)]);
+  }
+  const database = parsed.pathname.replace(/^\//, "");
+  if (database) commands.push(["SELECT", database]);
+  commands.push(command);
+  const encode = (parts: string[]) =>
+    `*${parts.length}\r\n${parts.map((part) => `$${Buffer.byteLength(part)}\r\n${part}\r\n`).join("")}`;
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: parsed.hostname || "127.0.0.1", port: Number(parsed.port || 6379) });
+    let received = "";
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    });
+    socket.on("error", (error) => {
+      socket.destroy();
+      reject(error);
+    });
+    socket.on("connect", () => socket.write(commands.map(encode).join("")));
+    socket.on("data", (chunk) => {
+      received += chunk.toString("utf8");
+      const lines = received.split("\r\n").filter(Boolean);
+      const refusal = lines.find((line) => line.startsWith("-"));
+      if (refusal || lines.length >= commands.length) {
+        socket.destroy();
+        resolve(refusal ?? lines[commands.length - 1]!);
+      }
+    });
+  });
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = "***";
+  return parsed.toString();
 }
 
 async function withPostgres<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {

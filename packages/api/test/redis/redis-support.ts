@@ -1,35 +1,29 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { requireRedisForTests, testRedisUrl, uniqueRedisKeyPrefix } from "@mp-auth/db/testing";
 import { Redis } from "ioredis";
 
-/** The shared Redis of the machine (Redis 7 on 127.0.0.1:6379 here and in CI). */
-export const REDIS_TEST_URL = process.env.REDIS_TEST_URL ?? "redis://127.0.0.1:6379";
+/** The shared Redis of the machine (Redis 7 on 127.0.0.1:6379 here and in CI): TEST_REDIS_URL. */
+export const REDIS_TEST_URL = testRedisUrl();
 
 /**
- * Whether a Redis suite can run. On a developer machine without Redis the suite is skipped with a
- * printed line saying so and how to start it; with CI=true a missing Redis fails the run instead,
- * so CI can never pass by skipping. Every Redis suite calls this once, at module level:
+ * Whether a Redis suite can run, by the one rule of `@mp-auth/db/testing` (`requireRedisForTests`):
+ * on a developer machine without Redis the suite is skipped with a printed line saying so and how to
+ * start it; in CI a missing Redis fails the run instead, so CI can never pass by skipping. Every
+ * Redis suite calls this once, at module level:
  *
  *   const redisReady = await requireRedis("session cache");
  *   describe.runIf(redisReady)(...)
  */
 export async function requireRedis(suite: string, options: { server?: boolean } = {}): Promise<boolean> {
   const problems: string[] = [];
-  if (!(await pingRedis(REDIS_TEST_URL))) {
-    problems.push(`no Redis answers at ${REDIS_TEST_URL} (start one: \`redis-server\`, or set REDIS_TEST_URL)`);
-  }
   if (options.server && !redisServerBinary()) {
     problems.push("the redis-server binary is not on PATH (install Redis 7: `apt-get install redis-server`)");
   }
-  if (problems.length === 0) return true;
-  const line = `[redis] ${suite}: ${problems.join("; ")}`;
-  if (process.env.CI === "true") throw new Error(`${line}. CI=true: Redis suites must run, not skip.`);
-  console.warn(`${line}. SKIPPING this suite.`);
-  return false;
+  return requireRedisForTests(`Redis suite "${suite}"`, problems);
 }
 
 async function pingRedis(url: string): Promise<boolean> {
@@ -56,9 +50,7 @@ function redisServerBinary(): boolean {
 }
 
 /** A key prefix no other run (parallel or earlier) uses. */
-export function uniqueKeyPrefix(suite: string): string {
-  return `mp-auth-test:${suite}:${randomUUID()}:`;
-}
+export const uniqueKeyPrefix = uniqueRedisKeyPrefix;
 
 /** Deletes this run's keys (by prefix, SCAN + UNLINK): never FLUSHALL a shared Redis. */
 export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
