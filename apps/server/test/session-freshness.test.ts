@@ -63,7 +63,7 @@ function expectRefusedAfterEnd(
 describe("an ended session under concurrent calls", () => {
   it("logout: every call sent after logout answered is REVOKED", async () => {
     const { token } = await loginAs(server, "fresh-logout");
-    let ended: number | undefined;
+    let ended: number | undefined = undefined;
     const load = hammer(token, 16, () => ended);
     await untilCalls(load.outcomes, 50);
     // Another lane of the same token logs out; from its answer on, nothing may pass.
@@ -84,7 +84,7 @@ describe("an ended session under concurrent calls", () => {
     });
     const firstSession = sessions.data!.find((session) => !session.current)!;
 
-    let revoked: number | undefined;
+    let revoked: number | undefined = undefined;
     const load = hammer(first.token, 16, () => revoked);
     await untilCalls(load.outcomes, 50);
     const revoke = await call(server.url, "auth.revoke", { token: second.token, input: { id: firstSession.id } });
@@ -94,7 +94,7 @@ describe("an ended session under concurrent calls", () => {
     await load.stop();
     expectRefusedAfterEnd(load.outcomes, "REVOKED");
 
-    let loggedOutAll: number | undefined;
+    let loggedOutAll: number | undefined = undefined;
     const rest = hammer(second.token, 16, () => loggedOutAll);
     await untilCalls(rest.outcomes, 50);
     const third = await loginAs(server, "fresh-revoke");
@@ -107,7 +107,7 @@ describe("an ended session under concurrent calls", () => {
 
   it("expiry written by another process: every call sent after it is EXPIRED", async () => {
     const { token, user } = await loginAs(server, "fresh-expiry");
-    let expired: number | undefined;
+    let expired: number | undefined = undefined;
     const load = hammer(token, 16, () => expired);
     await untilCalls(load.outcomes, 50);
     // Another process (a second instance, an operator) ends the session in the shared file.
@@ -128,7 +128,7 @@ describe("an ended session under concurrent calls", () => {
     // Warm: the token is answered from the in-process cache from here on.
     for (let index = 0; index < 5; index++)
       expect((await call(server.url, "user.me", { type: "query", token })).status).toBe(200);
-    let revoked: number | undefined;
+    let revoked: number | undefined = undefined;
     const load = hammer(token, 16, () => revoked);
     await untilCalls(load.outcomes, 50);
     writeFromChildProcess(server.databaseUrl, `UPDATE "Session" SET "revokedAt" = ? WHERE "userId" = ?`, [
