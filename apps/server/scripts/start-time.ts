@@ -72,6 +72,8 @@ export async function measureStartTime({
       UPLOAD_DIR: path.join(workDir, "uploads"),
       SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: "warn",
+      // Production refuses to start without a real WeChat app unless the mock is asked for.
+      WX_MOCK: "1",
     };
     // The first start creates and migrates the database (Prisma's CLI): not what is measured.
     await startOnce("node dist/main.mjs", env);

@@ -1,4 +1,6 @@
-import { createDatabase } from "@mp-auth/db";
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { createDatabase, databaseFilePath } from "@mp-auth/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, loginAs, startTestServer, type TestServer } from "./harness.ts";
 
@@ -61,7 +63,7 @@ function expectRefusedAfterEnd(
 describe("an ended session under concurrent calls", () => {
   it("logout: every call sent after logout answered is REVOKED", async () => {
     const { token } = await loginAs(server, "fresh-logout");
-    let ended: number | undefined;
+    let ended: number | undefined = undefined;
     const load = hammer(token, 16, () => ended);
     await untilCalls(load.outcomes, 50);
     // Another lane of the same token logs out; from its answer on, nothing may pass.
@@ -82,7 +84,7 @@ describe("an ended session under concurrent calls", () => {
     });
     const firstSession = sessions.data!.find((session) => !session.current)!;
 
-    let revoked: number | undefined;
+    let revoked: number | undefined = undefined;
     const load = hammer(first.token, 16, () => revoked);
     await untilCalls(load.outcomes, 50);
     const revoke = await call(server.url, "auth.revoke", { token: second.token, input: { id: firstSession.id } });
@@ -92,7 +94,7 @@ describe("an ended session under concurrent calls", () => {
     await load.stop();
     expectRefusedAfterEnd(load.outcomes, "REVOKED");
 
-    let loggedOutAll: number | undefined;
+    let loggedOutAll: number | undefined = undefined;
     const rest = hammer(second.token, 16, () => loggedOutAll);
     await untilCalls(rest.outcomes, 50);
     const third = await loginAs(server, "fresh-revoke");
@@ -105,7 +107,7 @@ describe("an ended session under concurrent calls", () => {
 
   it("expiry written by another process: every call sent after it is EXPIRED", async () => {
     const { token, user } = await loginAs(server, "fresh-expiry");
-    let expired: number | undefined;
+    let expired: number | undefined = undefined;
     const load = hammer(token, 16, () => expired);
     await untilCalls(load.outcomes, 50);
     // Another process (a second instance, an operator) ends the session in the shared file.
@@ -120,4 +122,46 @@ describe("an ended session under concurrent calls", () => {
     await load.stop();
     expectRefusedAfterEnd(load.outcomes, "EXPIRED");
   });
+
+  it("a revoke by ANOTHER PROCESS (a child node with its own better-sqlite3 connection) is seen on the next call", async () => {
+    const { token, user } = await loginAs(server, "fresh-child-revoke");
+    // Warm: the token is answered from the in-process cache from here on.
+    for (let index = 0; index < 5; index++)
+      expect((await call(server.url, "user.me", { type: "query", token })).status).toBe(200);
+    let revoked: number | undefined = undefined;
+    const load = hammer(token, 16, () => revoked);
+    await untilCalls(load.outcomes, 50);
+    writeFromChildProcess(server.databaseUrl, `UPDATE "Session" SET "revokedAt" = ? WHERE "userId" = ?`, [
+      new Date().toISOString().replace("Z", "+00:00"),
+      user.id,
+    ]);
+    revoked = Date.now();
+    await untilCalls(load.outcomes, load.outcomes.length + 100);
+    await load.stop();
+    expectRefusedAfterEnd(load.outcomes, "REVOKED");
+  });
+
+  it("a profile change by another process shows on the very next call", async () => {
+    const { token, user } = await loginAs(server, "fresh-child-profile");
+    for (let index = 0; index < 5; index++)
+      expect((await call(server.url, "user.me", { type: "query", token })).status).toBe(200);
+    writeFromChildProcess(server.databaseUrl, `UPDATE "User" SET "nickname" = ? WHERE "id" = ?`, [
+      "改过的名字",
+      user.id,
+    ]);
+    const me = await call<{ nickname: string }>(server.url, "user.me", { type: "query", token });
+    expect(me.data?.nickname).toBe("改过的名字");
+  });
 });
+
+/** Runs one statement in a separate node process on the same file: another connection, another process. */
+function writeFromChildProcess(databaseUrl: string, sql: string, args: string[]) {
+  // better-sqlite3 is a dependency of @mp-auth/db: resolve it from there.
+  const driver = createRequire(import.meta.resolve("@mp-auth/db")).resolve("better-sqlite3");
+  const script = `const Database = require(${JSON.stringify(driver)});
+const db = new Database(${JSON.stringify(databaseFilePath(databaseUrl))});
+const changed = db.prepare(${JSON.stringify(sql)}).run(...${JSON.stringify(args)}).changes;
+db.close();
+if (changed < 1) { console.error("nothing changed"); process.exit(1); }`;
+  execFileSync(process.execPath, ["-e", script], { stdio: ["ignore", "ignore", "inherit"] });
+}

@@ -1,4 +1,4 @@
-import { createDatabase, migrateDatabase, type DatabaseOptions } from "@mp-auth/db";
+import { createDatabase, migrateDatabase, rawQueryOf, type DatabaseOptions } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
 import type { ApiDependencies, ApiLogger } from "./context.ts";
 import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
@@ -6,6 +6,7 @@ import { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
 import { createMemoryLoginRateLimiters } from "./services/login-guards.ts";
 import { createSecretBox } from "./services/secret-box.ts";
+import { createInProcessSessionCache } from "./services/in-process-session-cache.ts";
 import { createNoSessionCache } from "./services/session-cache.ts";
 import { createMemoryUploadRateLimiter, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 import { createRedisStores, type RedisSettings, type RedisStores } from "./stores/redis/index.ts";
@@ -88,6 +89,9 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
   }
   const db = await createDatabase(config.databaseUrl, config.database);
   redis?.connect();
+  // Single instance on SQLite: an exact in-process cache (data_version + own writes). With Redis the
+  // shared cache is in charge; PostgreSQL/MySQL have no cheap cross-process change signal: no cache.
+  const direct = redis ? undefined : rawQueryOf(db);
   return {
     db,
     wechat,
@@ -98,7 +102,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
     loginRateLimiters: redis?.loginRateLimiters ?? createMemoryLoginRateLimiters(config.loginRateLimits),
     uploadRateLimiter: redis?.uploadRateLimiter ?? createMemoryUploadRateLimiter(uploadRateLimitPerHour),
     codeExchangeCache: redis?.codeExchangeCache ?? createMemoryCodeExchangeCache(),
-    sessionCache: redis?.sessionCache ?? createNoSessionCache(),
+    sessionCache: redis?.sessionCache ?? (direct ? createInProcessSessionCache(direct) : createNoSessionCache()),
     redis,
     allowHttpAvatarUrls: config.allowHttpAvatarUrls,
     avatarStore:

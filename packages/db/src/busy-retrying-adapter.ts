@@ -20,6 +20,39 @@ export interface BusyRetryOptions {
 export interface ConnectedDatabase {
   readonly adapter: SqlDriverAdapter;
   readonly monitor: FileHealthMonitor;
+  /** The same connection without the adapter's per-statement prepare; undefined if the driver hides it. */
+  readonly direct: DirectConnection | undefined;
+}
+
+/** What the better-sqlite3 handle inside Prisma's adapter offers that this module uses. */
+interface BetterSqliteHandle {
+  prepare(sql: string): {
+    all(...args: unknown[]): unknown[];
+    run(...args: unknown[]): { changes: number | bigint };
+    pluck(toggle?: boolean): { get(): unknown };
+  };
+}
+
+/**
+ * Hot statements on the adapter's own connection, with prepared statements kept (Prisma's adapter
+ * prepares every statement again: about 12% of a session check), still behind the same connection
+ * lock, busy retries and file-health guard as every Prisma statement.
+ */
+export interface DirectConnection {
+  /** Rows as objects keyed by column name; integers as bigint (the driver runs with safe integers). */
+  rows(sql: string, args: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * A write that changes no column any in-process cache holds (a session's lastUsedAt): it does not
+   * advance `changeStamp`. Every other write, through Prisma or here, does.
+   */
+  runCacheNeutral(sql: string, args: readonly unknown[]): Promise<number>;
+  /**
+   * A value that differs after any write committed to the file by ANOTHER connection (SQLite's
+   * `PRAGMA data_version`, per connection) or after any write statement entered or left on THIS one.
+   * Equal stamps at two moments mean nothing in the file changed in between. Undefined when it cannot
+   * be read (file problem): treat as "changed".
+   */
+  changeStamp(): string | undefined;
 }
 
 /**
@@ -49,9 +82,9 @@ export function busyRetryingAdapterFactory(
     async connect() {
       const driver = await inner.connect();
       const monitor = options.watchFile();
-      const adapter = wrapAdapter(driver, options.file, options.busyTimeoutMs, monitor);
-      current = { adapter, monitor };
-      return adapter;
+      const wrapped = wrapAdapter(driver, options.file, options.busyTimeoutMs, monitor);
+      current = { adapter: wrapped.adapter, monitor, direct: wrapped.direct };
+      return wrapped.adapter;
     },
   };
 }
@@ -61,7 +94,15 @@ function wrapAdapter(
   file: string,
   busyTimeoutMs: number,
   monitor: FileHealthMonitor,
-): SqlDriverAdapter {
+): { adapter: SqlDriverAdapter; direct: DirectConnection | undefined } {
+  // Advanced when any write statement enters and again when it leaves (see changeStamp): a read
+  // that started before a write and finished after it can then never be taken for current.
+  let writeEpoch = 0;
+  const counted = <T>(sql: string | undefined, run: () => Promise<T>): Promise<T> => {
+    if (sql !== undefined && isPlainSelect(sql)) return run();
+    writeEpoch++;
+    return run().finally(() => writeEpoch++);
+  };
   // A FIFO lock: a chain of promises, each holder releasing the next.
   let tail: Promise<void> = Promise.resolve();
   const acquire = async (): Promise<() => void> => {
@@ -124,12 +165,16 @@ function wrapAdapter(
     }
   };
 
-  return {
+  const direct = directConnection(inner, outsideTransaction, failIfUnavailable, () => writeEpoch);
+
+  const adapter: SqlDriverAdapter = {
     provider: inner.provider,
     adapterName: inner.adapterName,
-    queryRaw: (query: SqlQuery): Promise<SqlResultSet> => outsideTransaction(() => inner.queryRaw(query)),
-    executeRaw: (query: SqlQuery): Promise<number> => outsideTransaction(() => inner.executeRaw(query)),
-    executeScript: (script: string) => outsideTransaction(() => inner.executeScript(script)),
+    queryRaw: (query: SqlQuery): Promise<SqlResultSet> =>
+      counted(query.sql, () => outsideTransaction(() => inner.queryRaw(query))),
+    executeRaw: (query: SqlQuery): Promise<number> =>
+      counted(query.sql, () => outsideTransaction(() => inner.executeRaw(query))),
+    executeScript: (script: string) => counted(undefined, () => outsideTransaction(() => inner.executeScript(script))),
     getConnectionInfo: inner.getConnectionInfo?.bind(inner),
     dispose: async () => {
       monitor.close();
@@ -142,6 +187,8 @@ function wrapAdapter(
         // SQLite transactions are serializable; the inner adapter refuses other levels the same way.
         return inner.startTransaction(isolationLevel);
       }
+      // The whole transaction counts as one write: entered here, left after COMMIT or ROLLBACK.
+      writeEpoch++;
       // The connection is released between attempts, so reads go on while the write lock is awaited.
       const release = await retryWhileBusy(async () => {
         const releaseConnection = await acquire();
@@ -160,6 +207,7 @@ function wrapAdapter(
         try {
           await inner.executeRaw({ sql: statement, args: [], argTypes: [] });
         } finally {
+          writeEpoch++;
           release();
         }
       };
@@ -168,11 +216,55 @@ function wrapAdapter(
         adapterName: inner.adapterName,
         // Prisma sends no COMMIT/ROLLBACK itself with a phantom query: commit() and rollback() do.
         options: { usePhantomQuery: true },
-        queryRaw: (query: SqlQuery) => insideTransaction(() => inner.queryRaw(query)),
-        executeRaw: (query: SqlQuery) => insideTransaction(() => inner.executeRaw(query)),
+        queryRaw: (query: SqlQuery) => counted(query.sql, () => insideTransaction(() => inner.queryRaw(query))),
+        executeRaw: (query: SqlQuery) => counted(query.sql, () => insideTransaction(() => inner.executeRaw(query))),
         commit: () => end("COMMIT"),
         rollback: () => end("ROLLBACK"),
       };
+    },
+  };
+  return { adapter, direct };
+}
+
+/** A statement that only reads: SELECT without a write hidden in it. Anything else counts as a write. */
+function isPlainSelect(sql: string): boolean {
+  return /^\s*SELECT\b/i.test(sql) && !/\b(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(sql);
+}
+
+const maxPreparedStatements = 64;
+
+function directConnection(
+  inner: SqlDriverAdapter,
+  outsideTransaction: <T>(attempt: () => Promise<T>) => Promise<T>,
+  failIfUnavailable: () => void,
+  writeEpoch: () => number,
+): DirectConnection | undefined {
+  // Prisma's better-sqlite3 adapter keeps the driver handle in `client`; without it, no fast path.
+  const handle = (inner as unknown as { client?: BetterSqliteHandle }).client;
+  if (!handle || typeof handle.prepare !== "function") return undefined;
+  // Hot statements are a handful of fixed strings; the bound keeps a caller's mistake from growing it.
+  const prepared = new Map<string, ReturnType<BetterSqliteHandle["prepare"]>>();
+  const statement = (sql: string) => {
+    let found = prepared.get(sql);
+    if (!found) {
+      if (prepared.size >= maxPreparedStatements) prepared.clear();
+      found = handle.prepare(sql);
+      prepared.set(sql, found);
+    }
+    return found;
+  };
+  const dataVersion = handle.prepare("PRAGMA data_version").pluck();
+  return {
+    rows: (sql, args) => outsideTransaction(async () => statement(sql).all(...args) as Record<string, unknown>[]),
+    runCacheNeutral: (sql, args) => outsideTransaction(async () => Number(statement(sql).run(...args).changes)),
+    changeStamp: () => {
+      try {
+        // Reading data_version touches the WAL index (the -shm mapping): the same guard as a statement.
+        failIfUnavailable();
+        return `${String(dataVersion.get())}:${writeEpoch()}`;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

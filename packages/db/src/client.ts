@@ -189,44 +189,51 @@ export function isSqliteDatabase(db: Database): boolean {
 /** The SQL dialect of a database's driver adapter. */
 export type SqlDialect = "sqlite" | "postgres" | "mysql";
 
-/** A read-only statement straight through the driver adapter, for a measured hot path. */
+/** Statements straight on the driver's connection, for a measured hot path. */
 export interface RawQuery {
   readonly dialect: SqlDialect;
-  /** Runs one statement with string arguments; rows as objects keyed by column name. */
+  /**
+   * Runs one read-only statement with string arguments; rows as objects keyed by column name.
+   * Values as SQLite stores them (DateTime as ISO-8601 text, integers as bigint).
+   */
   rows(sql: string, args: string[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs a write that changes nothing an in-process cache keeps (a session's lastUsedAt), so it does
+   * not advance changeStamp. Answers the number of rows changed.
+   */
+  runCacheNeutral(sql: string, args: string[]): Promise<number>;
+  /**
+   * Equal at two moments only if nothing was written to the database file in between, by this
+   * process (any statement but a plain SELECT or runCacheNeutral) or by any other connection
+   * (SQLite's `PRAGMA data_version`). Microseconds, synchronous. Undefined when it cannot be read:
+   * take that as "changed".
+   */
+  changeStamp(): string | undefined;
 }
 
 /**
- * The driver adapter's own `queryRaw` for `db`, or undefined when `db` has none this module knows.
- * It skips Prisma's per-query compile and plan interpretation (about 1.5 ms CPU for a findUnique
- * with a relation, 0.4 ms for `$queryRaw`, 0.1 ms here) and still goes through the busy-retrying
- * wrapper: its connection lock, its busy retries and its file-health guard. Values come back as
- * the adapter gives them (DateTime as ISO-8601 text). Callers keep a Prisma fallback.
+ * The driver's own connection for `db` (SQLite only), or undefined. Prepared statements are kept,
+ * so a statement costs its execution only: it skips Prisma's per-query compile and plan
+ * interpretation (about 1.5 ms CPU for a findUnique with a relation, 0.4 ms for `$queryRaw`) and the
+ * adapter's prepare-every-time, and still goes through the busy-retrying wrapper: its connection
+ * lock, its busy retries and its file-health guard. Callers keep a Prisma fallback.
  */
 export function rawQueryOf(db: Database): RawQuery | undefined {
   const connection = connections.get(db);
   // PostgreSQL and MySQL take the caller's Prisma fallback: their adapters are not exposed here.
   if (connection?.kind !== "sqlite") return undefined;
-  const adapter = () => {
+  const direct = () => {
     const current = connection.current();
-    if (!current) throw new DatabaseUnavailableError(connection.file, "it is not connected");
-    return current.adapter;
+    if (!current?.direct) throw new DatabaseUnavailableError(connection.file, "it is not connected");
+    return current.direct;
   };
+  // Prisma connects lazily; createDatabase's first statements did. A driver without a handle gets none.
+  if (!connection.current()?.direct) return undefined;
   return {
     dialect: "sqlite",
-    rows: async (sql, args) => {
-      const result = await adapter().queryRaw({
-        sql,
-        args,
-        argTypes: args.map(() => ({ scalarType: "string", arity: "scalar" }) as const),
-      });
-      const { columnNames } = result;
-      return result.rows.map((row) => {
-        const entry: Record<string, unknown> = {};
-        for (let index = 0; index < columnNames.length; index++) entry[columnNames[index]!] = row[index];
-        return entry;
-      });
-    },
+    rows: (sql, args) => direct().rows(sql, args),
+    runCacheNeutral: (sql, args) => direct().runCacheNeutral(sql, args),
+    changeStamp: () => connection.current()?.direct?.changeStamp(),
   };
 }
 

@@ -195,9 +195,13 @@ export async function sweepUnreferencedAvatars(
 
 const FIELD_HINT = `one file field named "${AVATAR_UPLOAD_FIELD}" (Taro.uploadFile name: '${AVATAR_UPLOAD_FIELD}')`;
 
-/** Input of user.uploadAvatar: multipart/form-data carrying the image in the field "file". */
+/**
+ * Input of user.uploadAvatar: multipart/form-data carrying the image in the field "file".
+ * z.custom, not z.instanceof(FormData): that reads the global FormData at module load, which makes
+ * Node load undici (75-160 ms of start-up); here it is read at the first upload.
+ */
 export const uploadAvatarInput = z
-  .instanceof(FormData, { error: `send multipart/form-data with ${FIELD_HINT}` })
+  .custom<FormData>((value) => value instanceof FormData, { error: `send multipart/form-data with ${FIELD_HINT}` })
   .transform((form, ctx) => {
     const file = form.get(AVATAR_UPLOAD_FIELD);
     if (file instanceof File) return file;

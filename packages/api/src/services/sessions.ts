@@ -50,9 +50,7 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
   const cached = await ctx.deps.sessionCache.lookup(tokenHash);
   if (cached.entry && cached.entry.expiresAt.getTime() > ctx.now().getTime()) {
     const { sessionId, expiresAt, user } = cached.entry;
-    if (cached.lastUsedWriteDue) {
-      await ctx.deps.db.session.updateMany({ where: { id: sessionId }, data: { lastUsedAt: ctx.now() } });
-    }
+    if (cached.lastUsedWriteDue) await touchSession(ctx.deps.db, sessionId, ctx.now());
     return { session: { id: sessionId, expiresAt }, user };
   }
 
@@ -64,7 +62,7 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
 
   let lastUsedAt = session.lastUsedAt;
   if (now.getTime() - session.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-    await ctx.deps.db.session.update({ where: { id: session.id }, data: { lastUsedAt: now } });
+    await touchSession(ctx.deps.db, session.id, now);
     lastUsedAt = now;
   }
   await cached.remember(
@@ -73,6 +71,21 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
   );
   return { session: { id: session.id, expiresAt: session.expiresAt }, user: session.user };
 }
+
+/**
+ * Writes a session's lastUsedAt. On SQLite through the driver's connection as a cache-neutral write
+ * (RawQuery.runCacheNeutral): no cached entry holds lastUsedAt, so the in-process session cache
+ * stays valid; elsewhere through Prisma. DateTime text as the Prisma adapter writes it.
+ */
+async function touchSession(db: Database, sessionId: string, now: Date): Promise<void> {
+  const statement = lookupStatement(db);
+  if (statement) {
+    await statement.raw.runCacheNeutral(touchSql, [now.toISOString().replace("Z", "+00:00"), sessionId]);
+  } else {
+    await db.session.updateMany({ where: { id: sessionId }, data: { lastUsedAt: now } });
+  }
+}
+const touchSql = `UPDATE "Session" SET "lastUsedAt" = ? WHERE "id" = ?`;
 
 interface FoundSession {
   id: string;
