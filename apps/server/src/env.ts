@@ -4,6 +4,7 @@ import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
 import { DEFAULT_MAX_BATCH_SIZE } from "./http-server.ts";
 import { httpBoundsEnvShape } from "./http-bounds.ts";
+import { wholeNumberSetting } from "./env-number.ts";
 import { loadSheddingEnvShape } from "./load-shedding.ts";
 import { shutdownEnvShape } from "./shutdown.ts";
 
@@ -105,18 +106,8 @@ export const serverEnvSchema = z
     // local: files under UPLOAD_DIR, one instance. database: rows every instance sharing DATABASE_URL serves.
     AVATAR_STORAGE: z.enum(avatarStorages, { error: `must be ${avatarStorages.join(" or ")}` }).default("local"),
     TRUST_PROXY: trustProxySchema,
-    DATABASE_BUSY_TIMEOUT_MS: z.coerce
-      .number({ error: "must be a number of milliseconds" })
-      .int()
-      .min(0, "must be 0..60000 ms")
-      .max(60_000, "must be 0..60000 ms")
-      .default(defaultBusyTimeoutMs),
-    DATABASE_FILE_CHECK_INTERVAL_MS: z.coerce
-      .number({ error: "must be a number of milliseconds" })
-      .int()
-      .min(100, "must be 100..60000 ms")
-      .max(60_000, "must be 100..60000 ms")
-      .default(defaultFileCheckIntervalMs),
+    DATABASE_BUSY_TIMEOUT_MS: wholeNumberSetting(0, 60_000, defaultBusyTimeoutMs, "ms"),
+    DATABASE_FILE_CHECK_INTERVAL_MS: wholeNumberSetting(100, 60_000, defaultFileCheckIntervalMs, "ms"),
     ...loadSheddingEnvShape,
     ...httpBoundsEnvShape,
     ...shutdownEnvShape,

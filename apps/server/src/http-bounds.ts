@@ -3,7 +3,7 @@ import type net from "node:net";
 import type { Duplex } from "node:stream";
 import { ApiError, errorEnvelope } from "@mp-auth/api";
 import type { Logger } from "pino";
-import { z } from "zod";
+import { wholeNumberSetting } from "./env-number.ts";
 
 /**
  * How long and how large a request may be before it reaches a handler, set explicitly rather than
@@ -37,13 +37,7 @@ export const DEFAULT_HTTP_BOUNDS: HttpBounds = {
   idleTimeoutMs: 60_000,
 };
 
-const milliseconds = (min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: "must be a number of milliseconds" })
-    .int("must be a whole number of milliseconds")
-    .min(min, `must be ${min}..${max} ms`)
-    .max(max, `must be ${min}..${max} ms`)
-    .default(fallback);
+const milliseconds = (min: number, max: number, fallback: number) => wholeNumberSetting(min, max, fallback, "ms");
 
 /** The settings' entries for the server's env schema: spread them into its `z.object({...})`. */
 export const httpBoundsEnvShape = {

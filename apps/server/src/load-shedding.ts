@@ -1,7 +1,7 @@
 import type http from "node:http";
 import { ApiError, errorEnvelope } from "@mp-auth/api";
 import type { ErrorEnvelope } from "@mp-auth/contract";
-import { z } from "zod";
+import { wholeNumberSetting } from "./env-number.ts";
 
 /**
  * Load shedding: a bound on the work in flight.
@@ -35,20 +35,12 @@ export const DEFAULT_LOAD_SHEDDING: LoadSheddingSettings = {
   retryAfterSeconds: 2,
 };
 
-const wholeNumber = (min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: "must be a whole number" })
-    .int("must be a whole number")
-    .min(min, `must be ${min}..${max}`)
-    .max(max, `must be ${min}..${max}`)
-    .default(fallback);
-
 /** The settings' entries for the server's env schema: spread them into its `z.object({...})`. */
 export const loadSheddingEnvShape = {
-  MAX_REQUESTS_IN_FLIGHT: wholeNumber(1, 100_000, DEFAULT_LOAD_SHEDDING.maxInFlight),
-  MAX_REQUESTS_QUEUED: wholeNumber(0, 100_000, DEFAULT_LOAD_SHEDDING.maxQueued),
-  MAX_QUEUE_WAIT_MS: wholeNumber(0, 60_000, DEFAULT_LOAD_SHEDDING.maxQueueWaitMs),
-  OVERLOAD_RETRY_AFTER_SECONDS: wholeNumber(1, 3_600, DEFAULT_LOAD_SHEDDING.retryAfterSeconds),
+  MAX_REQUESTS_IN_FLIGHT: wholeNumberSetting(1, 100_000, DEFAULT_LOAD_SHEDDING.maxInFlight),
+  MAX_REQUESTS_QUEUED: wholeNumberSetting(0, 100_000, DEFAULT_LOAD_SHEDDING.maxQueued),
+  MAX_QUEUE_WAIT_MS: wholeNumberSetting(0, 60_000, DEFAULT_LOAD_SHEDDING.maxQueueWaitMs),
+  OVERLOAD_RETRY_AFTER_SECONDS: wholeNumberSetting(1, 3_600, DEFAULT_LOAD_SHEDDING.retryAfterSeconds),
 };
 
 /** The parsed env (or any object with those four keys) as settings. */

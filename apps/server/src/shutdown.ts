@@ -1,5 +1,5 @@
 import type http from "node:http";
-import { z } from "zod";
+import { wholeNumberSetting } from "./env-number.ts";
 
 /**
  * Stopping cleanly.
@@ -20,12 +20,7 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 /** SHUTDOWN_GRACE_MS for the server's env schema: spread into its `z.object({...})`. */
 export const shutdownEnvShape = {
-  SHUTDOWN_GRACE_MS: z.coerce
-    .number({ error: "must be a number of milliseconds" })
-    .int("must be a whole number of milliseconds")
-    .min(0, "must be 0..600000 ms")
-    .max(600_000, "must be 0..600000 ms")
-    .default(DEFAULT_SHUTDOWN_GRACE_MS),
+  SHUTDOWN_GRACE_MS: wholeNumberSetting(0, 600_000, DEFAULT_SHUTDOWN_GRACE_MS, "ms"),
 };
 
 export interface HttpDrain {
