@@ -24,7 +24,10 @@ function fakeWechat(options: { contractName?: string; settingFails?: boolean; re
       pendingSetting = () =>
         options.settingFails
           ? fail?.({ errMsg: "getPrivacySetting:fail" })
-          : success?.({ needAuthorization: true, privacyContractName: options.contractName ?? "《示例小程序隐私保护指引》" });
+          : success?.({
+              needAuthorization: true,
+              privacyContractName: options.contractName ?? "《示例小程序隐私保护指引》",
+            });
     },
     openPrivacyContract: (callbacks) => void contractOpenings.push(callbacks),
   };
