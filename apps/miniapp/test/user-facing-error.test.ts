@@ -233,6 +233,10 @@ describe("phoneButtonFeedback", () => {
       kind: "note",
       message: "你没有授权手机号，需要时可以再次点击绑定",
     });
+    expect(phoneButtonFeedback({ kind: "privacy-refused" })).toEqual({
+      kind: "note",
+      message: "你没有同意隐私保护指引，暂时无法获取手机号，需要时可以再次点击绑定",
+    });
     expect(phoneButtonFeedback({ kind: "quota-exhausted" })).toMatchObject({
       kind: "problem",
       problem: {

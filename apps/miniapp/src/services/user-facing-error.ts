@@ -250,12 +250,14 @@ type PhoneButtonFeedback =
   { kind: "note"; message: string } | { kind: "problem"; problem: UserFacingError };
 
 export function phoneButtonFeedback(
-  outcome: Extract<PhoneButtonOutcome, { kind: "refused" | "quota-exhausted" | "failed" }>,
+  outcome: Extract<PhoneButtonOutcome, { kind: "refused" | "privacy-refused" | "quota-exhausted" | "failed" }>,
 ): PhoneButtonFeedback {
   const problem = { operation: "phone", action: "show", retryable: true } as const;
   switch (outcome.kind) {
     case "refused":
       return { kind: "note", message: "你没有授权手机号，需要时可以再次点击绑定" };
+    case "privacy-refused":
+      return { kind: "note", message: "你没有同意隐私保护指引，暂时无法获取手机号，需要时可以再次点击绑定" };
     case "quota-exhausted":
       // Only the mini-program's operator can buy more quota: nothing for the user to retry now.
       return {

@@ -5,6 +5,7 @@ import { useRef, useState } from "react";
 import { createDevPhoneCodeSource } from "../../auth/dev-phone-code-source";
 import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
+import { PrivacyPopup } from "../../components/privacy-popup";
 import { SignedOutPanel } from "../../components/signed-out-panel";
 import { api, authenticated, type CurrentUser } from "../../services/api";
 import { uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
@@ -195,6 +196,8 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
 
   return (
     <View className="page">
+      {/* WeChat asks for privacy consent before chooseAvatar, the nickname input and getPhoneNumber. */}
+      {process.env.TARO_ENV === "weapp" ? <PrivacyPopup /> : null}
       <View className="panel profile-card">
         {/* process.env.TARO_ENV is replaced at build time: each bundle keeps one branch only. */}
         {process.env.TARO_ENV === "weapp" ? (
