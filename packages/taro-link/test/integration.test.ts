@@ -32,21 +32,50 @@ let mockUrl: string;
 let tempDir: string;
 const OPENID = "o-integration-user";
 
-beforeAll(async () => {
-  tempDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-"));
-  server = await startServer({
+/** The real server with its own mock WeChat, on a SQLite file in `dir`. */
+async function startLinkServer(dir: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const started = await startServer({
     env: {
       HOST: "127.0.0.1",
       PORT: "0",
       WX_MOCK_PORT: "0",
-      DATABASE_URL: `file:${path.join(tempDir, "test.db")}`,
+      DATABASE_URL: `file:${path.join(dir, "test.db")}`,
       LOG_LEVEL: "silent",
       // Given explicitly so the server does not generate a dev key file in the repository.
       SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      ...env,
     },
   });
-  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat (is WX_APPID set?)");
-  mockUrl = server.mockWechatUrl;
+  if (!started.mockWechatUrl) throw new Error("the server did not start its mock WeChat (is WX_APPID set?)");
+  return started;
+}
+
+/** One tRPC call sent by hand with Taro.request, as Taro.uploadFile sends the avatar upload. */
+function rawCall(taro: NodeHttpTaro, url: string, header: Record<string, string>) {
+  return new Promise<unknown>((resolve, reject) => {
+    taro.request({
+      url,
+      method: "GET",
+      header,
+      dataType: "text",
+      responseType: "text",
+      timeout: 5_000,
+      success: (answer) => {
+        try {
+          resolve(readTrpcResponse(answer, `GET ${url}`));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      fail: reject,
+    });
+  });
+}
+
+beforeAll(async () => {
+  tempDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-"));
+  server = await startLinkServer(tempDir);
+  mockUrl = server.mockWechatUrl!;
 });
 
 afterAll(async () => {
@@ -294,28 +323,6 @@ describe("session_key rotated by WeChat (legacy encrypted phone data)", () => {
 });
 
 describe("authenticated requests (outside the tRPC client) against the real server", () => {
-  /** One tRPC call sent by hand with Taro.request, as Taro.uploadFile sends the avatar upload. */
-  function rawCall(taro: NodeHttpTaro, url: string, header: Record<string, string>) {
-    return new Promise<unknown>((resolve, reject) => {
-      taro.request({
-        url,
-        method: "GET",
-        header,
-        dataType: "text",
-        responseType: "text",
-        timeout: 5_000,
-        success: (answer) => {
-          try {
-            resolve(readTrpcResponse(answer, `GET ${url}`));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        fail: reject,
-      });
-    });
-  }
-
   it("a revoked session: one relogin, the request sent once more with the new token", async () => {
     const storage = new Map<string, unknown>();
     const app = launch(storage);
@@ -357,17 +364,7 @@ describe("a mini-program of a server serving two apps", () => {
   let twoAppsDir: string;
   beforeAll(async () => {
     twoAppsDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-apps-"));
-    twoApps = await startServer({
-      env: {
-        HOST: "127.0.0.1",
-        PORT: "0",
-        WX_MOCK_PORT: "0",
-        WX_MOCK_APPIDS: `${MOCK_DEFAULT_APPID},${APP_B}`,
-        DATABASE_URL: `file:${path.join(twoAppsDir, "test.db")}`,
-        LOG_LEVEL: "silent",
-        SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      },
-    });
+    twoApps = await startLinkServer(twoAppsDir, { WX_MOCK_APPIDS: `${MOCK_DEFAULT_APPID},${APP_B}` });
   });
   afterAll(async () => {
     await twoApps?.close();
@@ -384,28 +381,10 @@ describe("a mini-program of a server serving two apps", () => {
       codeSource: async () => (await mintLoginCode(mock, { appid: APP_B, person: "link-user" })).code,
     });
     const me = await app.client.user.me.query();
-    const viaAuthenticated = await app.authenticated(
-      (header) =>
-        new Promise<unknown>((resolve, reject) => {
-          taro.request({
-            url: `${twoApps.trpcUrl}/user.me`,
-            method: "GET",
-            header,
-            dataType: "text",
-            responseType: "text",
-            timeout: 5_000,
-            success: (answer) => {
-              try {
-                resolve(readTrpcResponse(answer, "GET user.me"));
-              } catch (error) {
-                reject(error);
-              }
-            },
-            fail: reject,
-          });
-        }),
-      { path: "user.me", idempotent: true },
-    );
+    const viaAuthenticated = await app.authenticated((header) => rawCall(taro, `${twoApps.trpcUrl}/user.me`, header), {
+      path: "user.me",
+      idempotent: true,
+    });
     expect(viaAuthenticated).toMatchObject({ id: me.id });
 
     // Without the header the server cannot tell the apps apart: nothing is guessed.
