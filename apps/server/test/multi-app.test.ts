@@ -1,8 +1,27 @@
 import { findUsersByUnionid } from "@mp-auth/api";
 import { createDatabase } from "@mp-auth/db";
-import { getMockStats, mintLoginCode, mintPhoneCode, MOCK_DEFAULT_APPID, personUnionid } from "@mp-auth/wechat/mock";
+import {
+  getMockStats,
+  mintLoginCode,
+  mintPhoneCode,
+  MOCK_DEFAULT_APPID,
+  mockAppsFor,
+  personUnionid,
+  startMockWechat,
+  type MockWechat,
+} from "@mp-auth/wechat/mock";
+import { startServer, type RunningServer } from "../src/index.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, serverTestEngines, startTestServer, type LoginResult, type TestServer } from "./harness.ts";
+import {
+  call,
+  LogCapture,
+  serverTestEngines,
+  startTestServer,
+  tempDatabaseUrl,
+  TEST_ENCRYPTION_KEY,
+  type LoginResult,
+  type TestServer,
+} from "./harness.ts";
 
 /**
  * Two mini-programs on one server (README "Several mini-programs"): the real server over HTTP with
@@ -163,5 +182,46 @@ describe("phone codes bound to their user (getuserphonenumber with the caller's 
     });
     expect(own.status).toBe(200);
     expect(own.data!.phoneNumber).toBe(phoneNumber);
+  });
+});
+
+describe("WX_APPS: several real apps, configured by appid:secret", () => {
+  // A WeChat of two apps (the mock, started apart, as the real API would be) and a server that is
+  // told the two apps' secrets, as in production.
+  let wechat: MockWechat;
+  let server: RunningServer;
+  const logs = new LogCapture();
+  beforeAll(async () => {
+    wechat = await startMockWechat({ apps: mockAppsFor([APP_A, APP_B]) });
+    server = await startServer({
+      env: {
+        HOST: "127.0.0.1",
+        PORT: "0",
+        LOG_LEVEL: "debug",
+        DATABASE_URL: tempDatabaseUrl(),
+        SESSION_KEY_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        WX_APPS: wechat.apps.map((app) => `${app.appid}:${app.secret}`).join(","),
+        WX_API_BASE: wechat.url,
+      },
+      logDestination: logs,
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await wechat?.close();
+  });
+
+  it("serves each app with its own secret, and never logs a secret", async () => {
+    expect(server.mockWechatUrl).toBeUndefined();
+    for (const appid of [APP_A, APP_B]) {
+      const { code } = await mintLoginCode(wechat.url, { appid, person: "frank" });
+      const login = await call<LoginResult>(server.url, "auth.login", {
+        input: { code },
+        headers: { "x-wx-appid": appid },
+      });
+      expect(login.status).toBe(200);
+    }
+    expect(logs.text).toContain(APP_B);
+    for (const { secret } of wechat.apps) expect(logs.text).not.toContain(secret);
   });
 });
