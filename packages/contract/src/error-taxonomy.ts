@@ -218,6 +218,25 @@ export const ERROR_TAXONOMY = {
     source: "more requests in flight than the server serves at once (answered at once, with Retry-After)",
     message: "The server is overloaded: retry shortly.",
   },
+  // Several mini-programs on one server (README "Several mini-programs"): which app a request is for.
+  UNKNOWN_APPID: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid or the servicewechat.com Referer names an appid this server does not serve",
+    message: "This server serves no mini-program with the appid this request names: check TARO_APP_ID and WX_APPS.",
+  },
+  APPID_REQUIRED: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "several apps configured (WX_APPS) and the request names none",
+    message: "This server serves several mini-programs: send the app's appid in the X-WX-Appid header.",
+  },
+  APPID_MISMATCH: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid and the servicewechat.com Referer name different appids",
+    message: "The X-WX-Appid header and WeChat's Referer name different apps: rebuild with the right TARO_APP_ID.",
+  },
   INTERNAL: {
     code: "INTERNAL_SERVER_ERROR",
     action: "retry",

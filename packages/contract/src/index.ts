@@ -37,3 +37,4 @@ export {
   type InputIssueCode,
   type SegmenterFactory,
 } from "./input-rules.ts";
+export { APPID_HEADER, APPID_PATTERN, appidFromWechatReferer } from "./wechat-app.ts";
