@@ -20,6 +20,7 @@ describe("migrateDatabase", () => {
       "20261122000000_init",
       "20261122010000_phone_unique",
       "20261202000000_avatar_files",
+      "20261204000000_login_history",
     ]);
     const again = await migrateDatabase(url);
     expect(again).toEqual({ applied: [], changedSinceApplied: [] });
@@ -38,7 +39,7 @@ describe("migrateDatabase", () => {
       const sql = readFileSync(path.join(migrationsDir, row.migration_name, "migration.sql"), "utf8");
       expect(migrationChecksums(sql)).toContain(row.checksum);
     }
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(4);
   });
 
   // Before: `prisma migrate deploy` ran at every start and its schema engine sets
