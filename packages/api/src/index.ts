@@ -7,7 +7,13 @@ export {
   type RouterOutputs,
 } from "./root.ts";
 export { createContextInner, type ApiDependencies } from "./context.ts";
-export { avatarStorages, createApiDependencies, type AvatarStorage, type WiredApi } from "./dependencies.ts";
+export {
+  avatarStorages,
+  createApiDependencies,
+  type ApiConfig,
+  type AvatarStorage,
+  type WiredApi,
+} from "./dependencies.ts";
 export { ApiError } from "./errors.ts";
 export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
 export {
@@ -22,6 +28,17 @@ export {
 export { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 export { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
+export {
+  findUsers,
+  listUserLoginAttempts,
+  listUserSessions,
+  OPERATOR_LOGINS_MAX,
+  revokeSessionAsOperator,
+  userLookupKinds,
+  type OperatorRevokeOutcome,
+  type OperatorUser,
+  type UserLookupKind,
+} from "./services/operator.ts";
 export {
   addressNetwork,
   DEFAULT_LOGIN_HISTORY_RETENTION_DAYS,

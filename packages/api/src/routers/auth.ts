@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { loginWithCode } from "../services/login.ts";
 import { LOGIN_HISTORY_PAGE_DEFAULT, LOGIN_HISTORY_PAGE_MAX, listOwnLoginAttempts } from "../services/login-history.ts";
-import { sessionSelect, toSessionJson } from "../services/sessions.ts";
+import { revokeSession, sessionSelect, toSessionJson } from "../services/sessions.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 /** wx.login codes are 32 characters today; the bound leaves room without accepting junk. */
@@ -43,14 +43,8 @@ export const authRouter = createTRPCRouter({
   revoke: protectedProcedure
     .input(z.object({ id: z.string().min(1, "id is required").max(64, "id is too long") }))
     .mutation(async ({ ctx, input }) => {
-      const result = await ctx.deps.db.session.updateMany({
-        where: { id: input.id, userId: ctx.user.id, revokedAt: null },
-        data: { revokedAt: ctx.now(), revokedReason: "revoked" },
-      });
-      if (result.count === 0) {
-        throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
-      }
-      await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
+      const revoked = await revokeSession(ctx.deps, { sessionId: input.id, userId: ctx.user.id }, "revoked", ctx.now());
+      if (!revoked) throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
       return { ok: true as const };
     }),
 
