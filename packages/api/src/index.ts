@@ -46,6 +46,14 @@ export {
   purgeLoginHistory,
   type LoginAttemptResult,
 } from "./services/login-history.ts";
+export {
+  banUser,
+  getAccountStatus,
+  unbanUser,
+  type AccountState,
+  type AccountStatus,
+} from "./services/account-status.ts";
+export { deleteAccount } from "./services/account-deletion.ts";
 // Kept for clients written against the api's names; the contract is where they live.
 export type { ClientAction } from "@mp-auth/contract";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";

@@ -1,7 +1,14 @@
 import { injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RequestInfo } from "../src/context.ts";
-import { addressNetwork, createCaller, createContextInner, purgeLoginHistory } from "../src/index.ts";
+import {
+  addressNetwork,
+  banUser,
+  createCaller,
+  createContextInner,
+  deleteAccount,
+  purgeLoginHistory,
+} from "../src/index.ts";
 import { apiTestEngines, attempt, startApiHarness, type ApiHarness } from "./api-harness.ts";
 
 const fromPhone: RequestInfo = {
@@ -126,6 +133,27 @@ describe.each(await apiTestEngines())("login history on %s", (engine) => {
       select: { id: true },
     });
     expect(await allAttempts()).toMatchObject([{ userId: user.id, result: "error", reason: "INTERNAL" }]);
+  });
+
+  it("records a banned user's login as refused with ACCOUNT_BANNED, for that user", async () => {
+    const openid = `o-history-banned-${engine}`;
+    const login = await api.caller().auth.login({ code: (await mintLoginCode(api.mock.url, { openid })).code });
+    await banUser(api.deps, { userId: login.user.id, reason: "test" });
+    const refused = await attempt(
+      api.caller().auth.login({ code: (await mintLoginCode(api.mock.url, { openid })).code }),
+    );
+    expect(refused.error?.data.reason).toBe("ACCOUNT_BANNED");
+    expect((await allAttempts()).map((row) => [row.userId, row.result, row.reason])).toEqual([
+      [login.user.id, "success", null],
+      [login.user.id, "refused", "ACCOUNT_BANNED"],
+    ]);
+  });
+
+  it("erases a deleted account's login history with it", async () => {
+    const login = await api.caller().auth.login({ code: (await mintLoginCode(api.mock.url, {})).code });
+    const other = await api.caller().auth.login({ code: (await mintLoginCode(api.mock.url, {})).code });
+    await deleteAccount(api.deps, { userId: login.user.id });
+    expect((await allAttempts()).map((row) => row.userId)).toEqual([other.user.id]);
   });
 
   it("auth.history: the caller's own attempts, newest first, in bounded pages, with networks instead of addresses", async () => {
