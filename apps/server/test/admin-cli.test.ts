@@ -173,6 +173,45 @@ describe("pnpm admin, against a real SQLite file and a running server", { timeou
     expect(badSetting.stderr).toContain("DATABASE_URL");
   });
 
+  it("bans (ending the user's sessions on the running server), unbans and deletes", async () => {
+    const openid = "o_admin_cli_bob_0000000000001";
+    const { code } = await mintLoginCode(server.mockWechatUrl, { openid });
+    const bob = (await call<LoginResult>(server.url, "auth.login", { input: { code } })).data!;
+
+    const [pastBan, unconfirmed] = await Promise.all([
+      runCli(["ban", bob.user.id, "--reason", "spam", "--until", "2000-01-01T00:00:00Z"], env),
+      runCli(["delete", bob.user.id], env),
+    ]);
+    expect(pastBan.exitCode).toBe(2);
+    expect(pastBan.stderr).toContain("until must be in the future");
+    expect(unconfirmed.exitCode).toBe(2);
+    expect(unconfirmed.stderr).toContain("add --yes to confirm");
+
+    const ban = await runCli(["ban", bob.user.id, "--reason", "spam reports #12"], env);
+    expect(ban.exitCode, ban.stderr).toBe(0);
+    expect(ban.stdout).toBe(`User ${bob.user.id} banned until lifted: spam reports #12; 1 session(s) ended.\n`);
+    const refused = await call(server.url, "user.me", { type: "query", token: bob.token });
+    expect(refused.error?.data.reason).toBe("ACCOUNT_BANNED");
+    const found = await runCli(["find", "id", bob.user.id], env);
+    expect(found.stdout).toMatch(/status +banned until lifted: spam reports #12/);
+
+    const unban = await runCli(["--json", "unban", bob.user.id], env);
+    expect(unban.exitCode, unban.stderr).toBe(0);
+    expect(JSON.parse(unban.stdout)).toMatchObject({ userId: bob.user.id, state: "active", ban: null });
+
+    const deleted = await runCli(["delete", bob.user.id, "--yes"], env);
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`User ${bob.user.id} deleted; 1 session(s) ended.\n`);
+    const [afterDelete, byOpenid] = await Promise.all([
+      runCli(["--json", "find", "id", bob.user.id], env),
+      runCli(["find", "openid", openid], env),
+    ]);
+    expect(JSON.parse(afterDelete.stdout)).toMatchObject({
+      users: [{ id: bob.user.id, openid: `deleted:${bob.user.id}`, status: { state: "deleted" } }],
+    });
+    expect(byOpenid.exitCode).toBe(1);
+  });
+
   it("runs as `pnpm -s admin` from the repository root", async () => {
     const run = await runCli(["--json", "find", "id", alice.user.id], env, "pnpm");
     expect(run.exitCode, run.stderr).toBe(0);

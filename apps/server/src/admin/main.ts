@@ -1,4 +1,4 @@
-import type { WiredApi } from "@mp-auth/api";
+import { ApiError, type WiredApi } from "@mp-auth/api";
 import { DatabaseStartError } from "@mp-auth/db";
 import { CommanderError } from "commander";
 import { ConfigError } from "../env.ts";
@@ -9,7 +9,7 @@ import { createAdminProgram } from "./program.ts";
 /**
  * `pnpm admin <command>`. Exit codes: 0 done; 1 the command failed (unknown user or session, Redis
  * or the database unreachable, a bad setting); 2 bad usage (unknown command, missing or invalid
- * argument). Errors are one line on stderr (a JSON `{ "error": { message, exitCode } }` with --json).
+ * argument, a ban ending in the past, a delete without --yes). Errors are one line on stderr (a JSON `{ "error": { message, exitCode } }` with --json).
  */
 async function main(argv: string[]): Promise<number> {
   let api: Promise<WiredApi> | undefined;
@@ -31,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
       // Help and version are answers, not failures; commander has printed the usage problem.
       return error.code === "commander.helpDisplayed" || error.code === "commander.help" ? 0 : 2;
     }
+    // The account services check their input as procedures do: INVALID_INPUT is bad usage.
+    if (error instanceof ApiError) return fail(error.message, error.reason === "INVALID_INPUT" ? 2 : 1);
     if (error instanceof AdminError || error instanceof ConfigError || error instanceof DatabaseStartError) {
       return fail(error.message, 1);
     }

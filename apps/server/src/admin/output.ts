@@ -22,11 +22,12 @@ function cellText(cell: Cell): string {
 }
 
 /** A user as key/value lines, the id first (what the other commands take). */
-export function printUser(out: Output, user: OperatorUser): void {
+export function printUser(out: Output, user: OperatorUser, status: string): void {
   const phone = user.phoneNumber
     ? `${user.phoneCountryCode && user.phoneCountryCode !== "86" ? `+${user.phoneCountryCode} ` : ""}${user.phoneNumber}`
     : null;
   const rows: [string, Cell][] = [
+    ["status", status],
     ["appid", user.appid],
     ["openid", user.openid],
     ["unionid", user.unionid],

@@ -1,10 +1,15 @@
 import {
+  banUser,
+  deleteAccount,
   findUsers,
+  getAccountStatus,
   listUserLoginAttempts,
   listUserSessions,
   OPERATOR_LOGINS_MAX,
   revokeSessionAsOperator,
+  unbanUser,
   userLookupKinds,
+  type AccountStatus,
   type UserLookupKind,
   type WiredApi,
 } from "@mp-auth/api";
@@ -38,6 +43,22 @@ function loginLimit(value: string): number {
   return limit;
 }
 
+/** An ISO-8601 time with a date and a time, e.g. 2026-12-31T00:00:00Z. */
+function isoTime(value: string): Date {
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(time.getTime())) {
+    throw new InvalidArgumentError("must be an ISO-8601 time such as 2026-12-31T00:00:00Z.");
+  }
+  return time;
+}
+
+function describeStatus(status: AccountStatus): string {
+  if (status.state === "deleted") return `deleted ${status.deletedAt!.toISOString()}`;
+  if (status.state === "active" || !status.ban) return "active";
+  const until = status.ban.until ? `until ${status.ban.until.toISOString()}` : "until lifted";
+  return `banned ${until}: ${status.ban.reason}`;
+}
+
 async function requireUser(api: WiredApi, userId: string) {
   const [user] = await findUsers(api.db, "id", userId);
   if (!user) throw new AdminError(`No user with id ${userId}.`);
@@ -67,12 +88,15 @@ export function createAdminProgram(runtime: AdminRuntime): Command {
     .addArgument(new Argument("<value>", "the id, openid, unionid or phone number").argParser(boundedText))
     .action(async (by: UserLookupKind, value: string) => {
       const api = await runtime.api();
-      const users = await findUsers(api.db, by, value);
-      if (users.length === 0) throw new AdminError(`No user with ${by} ${value}.`);
+      const found = await findUsers(api.db, by, value);
+      if (found.length === 0) throw new AdminError(`No user with ${by} ${value}.`);
+      const users = await Promise.all(
+        found.map(async (user) => ({ ...user, status: await getAccountStatus(api, { userId: user.id }) })),
+      );
       if (json()) return out.json({ users });
       users.forEach((user, index) => {
         if (index > 0) out.line("");
-        printUser(out, user);
+        printUser(out, user, describeStatus(user.status));
       });
       if (by === "unionid" && users.length > 1) {
         out.line("");
@@ -139,6 +163,50 @@ export function createAdminProgram(runtime: AdminRuntime): Command {
           ? `Session ${sessionId} of user ${result.userId} revoked.`
           : `Session ${sessionId} of user ${result.userId} had already ended (${result.state}).`,
       );
+    });
+
+  program
+    .command("ban")
+    .description(
+      "Ban a user: every session ends now, on every instance, and logins are refused (ACCOUNT_BANNED) until the ban ends or is lifted.",
+    )
+    .argument("<userId>", "the user's id", boundedText)
+    .requiredOption("--reason <text>", "why, for operators (the user is never shown it)")
+    .option("--until <time>", "when the ban ends by itself (ISO-8601); without it, until `unban`", isoTime)
+    .action(async (userId: string, options: { reason: string; until?: Date }) => {
+      const api = await runtime.api();
+      await requireUser(api, userId);
+      const banned = await banUser(api, { userId, reason: options.reason, until: options.until ?? null });
+      if (json()) return out.json(banned);
+      out.line(`User ${userId} ${describeStatus(banned)}; ${banned.sessionsEnded} session(s) ended.`);
+    });
+
+  program
+    .command("unban")
+    .description("Lift a user's ban now (sessions the ban ended stay ended: the user signs in again).")
+    .argument("<userId>", "the user's id", boundedText)
+    .action(async (userId: string) => {
+      const api = await runtime.api();
+      await requireUser(api, userId);
+      const status = await unbanUser(api, { userId });
+      if (json()) return out.json(status);
+      out.line(`User ${userId} is ${describeStatus(status)}.`);
+    });
+
+  program
+    .command("delete")
+    .description(
+      "Delete an account as user.deleteAccount does: personal data erased, sessions and login history deleted, a tombstone kept.",
+    )
+    .argument("<userId>", "the user's id", boundedText)
+    .option("--yes", "confirm: this cannot be undone")
+    .action(async (userId: string, options: { yes?: boolean }) => {
+      if (!options.yes) program.error("error: deleting an account cannot be undone: add --yes to confirm.");
+      const api = await runtime.api();
+      await requireUser(api, userId);
+      const { sessionsEnded } = await deleteAccount(api, { userId });
+      if (json()) return out.json({ userId, deleted: true, sessionsEnded });
+      out.line(`User ${userId} deleted; ${sessionsEnded} session(s) ended.`);
     });
 
   return program;
