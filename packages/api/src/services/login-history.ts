@@ -40,6 +40,14 @@ export function noteLoginIdentity(ctx: Context, openid: string): void {
   attemptIdentities.set(ctx, { openid });
 }
 
+/**
+ * The mini-program an attempt is for. The one place login history reads it: with several apps on one
+ * server (issue 13, point 1) it becomes the request's app.
+ */
+function attemptAppid(ctx: Context): string {
+  return ctx.deps.appid;
+}
+
 interface AttemptRow {
   userId: string | null;
   appid: string;
@@ -61,8 +69,7 @@ export async function recordLoginAttempt<T extends { user: { id: string } }>(
 ): Promise<T> {
   const attemptCtx: Context = { ...ctx };
   const base = {
-    // Per-request apps (several mini-programs on one server) name their appid here.
-    appid: ctx.deps.appid,
+    appid: attemptAppid(ctx),
     clientIp: ctx.request.clientIp ?? null,
     userAgent: ctx.request.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
   };
@@ -97,7 +104,7 @@ async function knownUserId(attemptCtx: Context): Promise<string | null> {
   const identity = attemptIdentities.get(attemptCtx);
   if (!identity) return null;
   const user = await attemptCtx.deps.db.user.findUnique({
-    where: { appid_openid: { appid: attemptCtx.deps.appid, openid: identity.openid } },
+    where: { appid_openid: { appid: attemptAppid(attemptCtx), openid: identity.openid } },
     select: { id: true },
   });
   return user?.id ?? null;
