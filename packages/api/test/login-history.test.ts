@@ -238,3 +238,34 @@ describe.each(await apiTestEngines())("a login history that cannot be written, o
     expect(warnings).toContain("could not record the login attempt");
   });
 });
+
+describe.each(await apiTestEngines())("a flood past the per-address limit, on %s", (engine) => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiHarness({ engine, loginRateLimitPerIp: 1 });
+  });
+  afterAll(async () => api?.close());
+
+  it("is recorded once a minute per address, not once per refused request", async () => {
+    const flooder = { clientIp: "198.51.100.66" };
+    await api.caller(undefined, flooder).auth.login({ code: (await mintLoginCode(api.mock.url, {})).code });
+    for (let i = 0; i < 5; i++) {
+      const refused = await attempt(api.caller(undefined, flooder).auth.login({ code: "2".repeat(32) }));
+      expect(refused.error?.data.reason).toBe("LOGIN_RATE_LIMITED");
+    }
+    // Another address past its limit gets its own row.
+    const other = { clientIp: "198.51.100.67" };
+    await api.caller(undefined, other).auth.login({ code: (await mintLoginCode(api.mock.url, {})).code });
+    await attempt(api.caller(undefined, other).auth.login({ code: "3".repeat(32) }));
+    const rows = await api.db.loginAttempt.findMany({
+      select: { clientIp: true, result: true, reason: true },
+      orderBy: { createdAt: "asc" },
+    });
+    expect(rows).toEqual([
+      { clientIp: flooder.clientIp, result: "success", reason: null },
+      { clientIp: flooder.clientIp, result: "refused", reason: "LOGIN_RATE_LIMITED" },
+      { clientIp: other.clientIp, result: "success", reason: null },
+      { clientIp: other.clientIp, result: "refused", reason: "LOGIN_RATE_LIMITED" },
+    ]);
+  });
+});

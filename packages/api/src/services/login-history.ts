@@ -3,7 +3,8 @@ import type { ErrorReason } from "@mp-auth/contract";
 import { rawQueryOf, type Database, type Prisma } from "@mp-auth/db";
 import { TRPCError } from "@trpc/server";
 import ipaddr from "ipaddr.js";
-import type { Context } from "../context.ts";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { ApiDependencies, Context } from "../context.ts";
 import { formatError } from "../error-format.ts";
 
 /**
@@ -80,6 +81,7 @@ export async function recordLoginAttempt<T extends { user: { id: string } }>(
     const trpcError =
       error instanceof TRPCError ? error : new TRPCError({ code: "INTERNAL_SERVER_ERROR", cause: error });
     const { reason, httpStatus } = formatError(trpcError).data;
+    if (!(await worthRecording(attemptCtx, reason))) throw error;
     await writeAttempt(ctx, async () => ({
       ...base,
       userId: await knownUserId(attemptCtx),
@@ -97,6 +99,30 @@ export async function recordLoginAttempt<T extends { user: { id: string } }>(
     reason: null,
   }));
   return result;
+}
+
+/**
+ * Refusals by the per-address limit are recorded once a minute per address and instance, not once
+ * per request: the limit exists to make a flood cheap, and a row per refused request would turn it
+ * into a flood of writes (and of history). Every other attempt is bounded by that limit already.
+ */
+const floodRecords = new WeakMap<ApiDependencies, RateLimiterMemory>();
+
+async function worthRecording(attemptCtx: Context, reason: ErrorReason): Promise<boolean> {
+  // Past code2Session (the identity is known) the limit is per user: WeChat bounds those codes.
+  if (reason !== "LOGIN_RATE_LIMITED" || attemptIdentities.has(attemptCtx)) return true;
+  let limiter = floodRecords.get(attemptCtx.deps);
+  if (!limiter) {
+    limiter = new RateLimiterMemory({ keyPrefix: "login-history-flood", points: 1, duration: 60 });
+    floodRecords.set(attemptCtx.deps, limiter);
+  }
+  try {
+    await limiter.consume(attemptCtx.request.clientIp ?? "unknown");
+    return true;
+  } catch (rejection) {
+    if (rejection instanceof RateLimiterRes) return false;
+    throw rejection;
+  }
 }
 
 /** The user a refused attempt was for, when WeChat named its openid and that openid has an account. */
