@@ -230,6 +230,11 @@ describe("H5 page against the server and the mock WeChat", () => {
     await otherRow.waitFor({ state: "visible", timeout: 15_000 });
     await expect.poll(() => page.locator(".session-current").count()).toBe(1);
     expect(await page.locator(".session-current .revoke-button").count()).toBe(0);
+    // The sign-in history: this user's logins so far (the page's and the second device's), in Chinese.
+    await page.locator("#history-list").waitFor({ state: "visible", timeout: 15_000 });
+    await expect.poll(() => page.locator(".history-item").count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator(".history-item").first().innerText()).toContain("登录成功");
+    expect(await page.locator("#history-list").innerText()).toContain("127.0.0.0/24");
     await screenshot("02-sessions");
 
     await page.locator(`#revoke-${otherSessionId}`).click();

@@ -43,9 +43,20 @@ const expectedFirstMigrations: Record<TestEngine, string[]> = {
     "20261122010000_phone_unique",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
+    "20261204000000_login_history",
   ],
-  postgresql: ["20261201000000_init", "20261202000000_avatar_files", "20261203000000_account_status"],
-  mysql: ["20261201000000_init", "20261202000000_avatar_files", "20261203000000_account_status"],
+  postgresql: [
+    "20261201000000_init",
+    "20261202000000_avatar_files",
+    "20261203000000_account_status",
+    "20261204000000_login_history",
+  ],
+  mysql: [
+    "20261201000000_init",
+    "20261202000000_avatar_files",
+    "20261203000000_account_status",
+    "20261204000000_login_history",
+  ],
 };
 
 describe.each(engines)("on %s", (engine) => {
@@ -146,7 +157,12 @@ describe.each(serverEngines)("server database %s", (engine) => {
       const { url } = await fresh(engine);
       const alias = url.replace(/^mysql:/, "mariadb:");
       await expect(migrateDatabase(alias)).resolves.toMatchObject({
-        applied: ["20261201000000_init", "20261202000000_avatar_files", "20261203000000_account_status"],
+        applied: [
+          "20261201000000_init",
+          "20261202000000_avatar_files",
+          "20261203000000_account_status",
+          "20261204000000_login_history",
+        ],
       });
       const db = await createDatabase(alias);
       opened.push(db);

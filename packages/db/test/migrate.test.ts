@@ -21,6 +21,7 @@ describe("migrateDatabase", () => {
       "20261122010000_phone_unique",
       "20261202000000_avatar_files",
       "20261203000000_account_status",
+      "20261204000000_login_history",
     ]);
     const again = await migrateDatabase(url);
     expect(again).toEqual({ applied: [], changedSinceApplied: [] });
@@ -39,7 +40,7 @@ describe("migrateDatabase", () => {
       const sql = readFileSync(path.join(migrationsDir, row.migration_name, "migration.sql"), "utf8");
       expect(migrationChecksums(sql)).toContain(row.checksum);
     }
-    expect(rows).toHaveLength(4);
+    expect(rows).toHaveLength(5);
   });
 
   // Before: `prisma migrate deploy` ran at every start and its schema engine sets
