@@ -366,7 +366,7 @@ describe("profile page", () => {
     await nicknameInput().fill(tooLong);
     await expect.poll(() => textOf("#profile-nickname-count")).toBe("21/20");
     // The field says it while typing, with the sentence the save will show.
-    await expect.poll(() => textOf(".field-hint-line")).toBe("昵称最多 20 个字");
+    await expect.poll(() => textOf("#profile-nickname-problem")).toBe("昵称最多 20 个字");
     const answersBefore = pageTrpcAnswers.length;
     await page.locator("#profile-save").click();
 
