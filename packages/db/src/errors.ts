@@ -1,8 +1,11 @@
-/** True for Prisma's "unique constraint failed" (P2002), whatever the driver adapter. */
+/**
+ * True for Prisma's "unique constraint failed" (P2002), whatever the driver adapter, and for the
+ * adapter's own error under it (a statement run by rawTransaction): kind UniqueConstraintViolation.
+ */
 export function isUniqueConstraintError(error: unknown): boolean {
-  return (
-    typeof error === "object" && error !== null && "code" in error && (error as { code?: unknown }).code === "P2002"
-  );
+  if (typeof error !== "object" || error === null) return false;
+  const { code, cause } = error as { code?: unknown; cause?: { kind?: unknown } };
+  return code === "P2002" || (typeof cause === "object" && cause?.kind === "UniqueConstraintViolation");
 }
 
 /**

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
-import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
+import { writeLogin } from "./login-write.ts";
+import { publicUserSelect, toPublicUserJson, type PublicUserJson } from "./users.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
 
 /** A wx.login code lives 5 minutes: its exchange is remembered as long. */
@@ -119,9 +119,8 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
 }
 
 /**
- * The exchange proper. The user upsert and the session insert commit together or not at all.
- * Concurrent first logins of one openid can race on the unique index where the database runs the
- * upsert as find-then-insert: the loser retries and lands on the winner's row.
+ * The exchange proper. The user upsert and the session insert commit together or not at all
+ * (writeLogin, which also retries a lost unique race).
  */
 async function exchangeCode(ctx: Context, code: string) {
   const { deps } = ctx;
@@ -139,28 +138,15 @@ async function exchangeCode(ctx: Context, code: string) {
   await consumeLoginPoint(deps.loginRateLimiters.perOpenid, identity.openid, "for this WeChat user");
 
   const sessionKeyCiphertext = deps.secretBox.encrypt(identity.sessionKey);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const now = ctx.now();
-      const { token, user, expiresAt, sessionId } = await deps.db.$transaction(async (tx) => {
-        const user = await upsertUserOnLogin(tx, {
-          appid: deps.appid,
-          openid: identity.openid,
-          unionid: identity.unionid,
-          sessionKeyCiphertext,
-          now,
-        });
-        const { token, data } = newSessionData(ctx, user.id);
-        const session = await tx.session.create({ data, select: { id: true } });
-        return { token, user, expiresAt: data.expiresAt, sessionId: session.id };
-      });
-      deps.logger.info({ userId: user.id }, "user logged in");
-      // lastLoginAt changed: cached sessions of this user must show it.
-      await deps.sessionCache.invalidateUser(user.id);
-      return { token, sessionId, expiresAt: expiresAt.toISOString(), user: toPublicUserJson(user) };
-    } catch (error) {
-      if (attempt < 3 && isUniqueConstraintError(error)) continue;
-      throw error;
-    }
-  }
+  const now = ctx.now();
+  const { token, data: session } = newSessionData(ctx);
+  const { user, sessionId } = await writeLogin(deps.db, {
+    identity: { appid: deps.appid, openid: identity.openid, unionid: identity.unionid, sessionKeyCiphertext, now },
+    session,
+    userSelect: publicUserSelect,
+  });
+  deps.logger.info({ userId: user.id }, "user logged in");
+  // lastLoginAt changed: cached sessions of this user must show it.
+  await deps.sessionCache.invalidateUser(user.id);
+  return { token, sessionId, expiresAt: session.expiresAt.toISOString(), user: toPublicUserJson(user) };
 }
