@@ -3,7 +3,7 @@ import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
-import { newSessionData } from "./sessions.ts";
+import { findSessionByToken, newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
 import { writeLogin } from "./login-write.ts";
 import { publicUserSelect, toPublicUserJson, type PublicUserJson } from "./users.ts";
@@ -107,11 +107,9 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
   const { sessionId, token, caller: firstCaller } = JSON.parse(opened) as RememberedExchange;
   // Someone else holding a used code: to them it is used, whatever session it made.
   if (!sameCaller(caller, firstCaller)) throw new ApiError("WX_CODE_USED");
-  const session = await ctx.deps.db.session.findUnique({
-    where: { id: sessionId },
-    select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
-  });
-  if (!session || session.revokedAt || session.expiresAt <= ctx.now()) {
+  // By the token it remembered: the session lookup's one raw statement instead of a Prisma query.
+  const session = await findSessionByToken(ctx.deps.db, token);
+  if (!session || session.id !== sessionId || session.revokedAt || session.expiresAt <= ctx.now()) {
     // Exchanged here before, but its session has ended: to the caller, a used code.
     throw new ApiError("WX_CODE_USED");
   }

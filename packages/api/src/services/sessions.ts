@@ -127,6 +127,14 @@ function lookupStatement(db: Database): { raw: RawQuery; sql: string } | null {
   return statement;
 }
 
+/**
+ * The session a token opened, with its user's public fields, whatever its state (revoked, expired):
+ * the caller decides. One raw statement on SQLite, as authenticateSession's lookup.
+ */
+export function findSessionByToken(db: Database, token: string): Promise<FoundSession | null> {
+  return findSessionByTokenHash(db, hashSessionToken(token));
+}
+
 async function findSessionByTokenHash(db: Database, tokenHash: string): Promise<FoundSession | null> {
   const statement = lookupStatement(db);
   if (!statement) {
