@@ -251,7 +251,7 @@ export async function rawTransaction<T>(db: Database, work: (tx: RawTransaction)
   if (connection.kind === "sqlite") {
     const current = connection.current();
     if (!current) throw new DatabaseUnavailableError(connection.file, "it is not connected");
-    return runRawTransaction(current.adapter, "sqlite", work);
+    return runRawTransaction(current.adapter, "sqlite", work, current.direct?.inTransaction);
   }
   const adapter = connection.adapter();
   // createDatabase ran a first query, so Prisma has connected. (After a $disconnect(), which only

@@ -1,11 +1,17 @@
 /**
  * True for Prisma's "unique constraint failed" (P2002), whatever the driver adapter, and for the
- * adapter's own error under it (a statement run by rawTransaction): kind UniqueConstraintViolation.
+ * errors under it that a rawTransaction statement throws: the adapter's UniqueConstraintViolation,
+ * better-sqlite3's SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY.
  */
 export function isUniqueConstraintError(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const { code, cause } = error as { code?: unknown; cause?: { kind?: unknown } };
-  return code === "P2002" || (typeof cause === "object" && cause?.kind === "UniqueConstraintViolation");
+  return (
+    code === "P2002" ||
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
+    (typeof cause === "object" && cause?.kind === "UniqueConstraintViolation")
+  );
 }
 
 /**
