@@ -4,10 +4,18 @@ import pidusage from "pidusage";
 import { barChartSvg, renderPng } from "./chart.ts";
 import { createFixture } from "./fixture.ts";
 import { measureLogins } from "./logins.ts";
-import { machineLine, renderMarkdown, SERVER_LABELS, type Report } from "./report.ts";
-import { benchDir, realServerCommand, startPeer, startRealServer, type RunningProcess } from "./servers.ts";
+import { machineLine, printTargets, renderMarkdown, SERVER_LABELS, type Report } from "./report.ts";
+import {
+  benchDir,
+  ensureServerBuilt,
+  realServerCommand,
+  startPeer,
+  startRealServer,
+  type RunningProcess,
+} from "./servers.ts";
 import { measureStartUp } from "./start-up.ts";
-import { assertIdenticalAnswers, measureThroughput, type LoadSettings } from "./throughput.ts";
+import { measureProductionPath } from "./production-path.ts";
+import { assertIdenticalAnswers, measureThroughput, type LoadSettings, type RoundResult } from "./throughput.ts";
 
 /**
  * `pnpm bench` (server part): the real server against three peers doing the identical session
@@ -19,11 +27,21 @@ const quick = process.env.BENCH_QUICK === "1";
 const load: LoadSettings = quick
   ? { connections: 50, firstWarmupSeconds: 1, warmupSeconds: 1, durationSeconds: 2, rounds: 1 }
   : { connections: 50, firstWarmupSeconds: 3, warmupSeconds: 1, durationSeconds: 5, rounds: 3 };
+/** Two servers only, and not a target of its own: fewer rounds keep the whole run within minutes. */
+const productionLoad: LoadSettings = quick ? load : { ...load, rounds: 2 };
 const resultsDir = path.join(benchDir, "results");
+
+function printRound(name: string, round: number, result: RoundResult): void {
+  console.log(
+    `  round ${round} ${(SERVER_LABELS[name] ?? name).padEnd(36)} ${Math.round(result.requestsPerSecond).toString().padStart(6)} req/s  ` +
+      `p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  CPU ${result.cpuMsPerRequest.toFixed(3)} ms/req`,
+  );
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(`machine: ${machineLine()}`);
+  await ensureServerBuilt();
   console.log("fixture: migrating a SQLite file, one login through the real server ...");
   const fixture = await createFixture();
   const running: RunningProcess[] = [];
@@ -35,12 +53,7 @@ async function main(): Promise<void> {
     const answer = await assertIdenticalAnswers(running, fixture.token);
     console.log(`user.me answers are byte-identical (${Buffer.byteLength(answer)} bytes): ${answer}`);
 
-    const throughput = await measureThroughput(running, fixture.token, load, (name, round, result) => {
-      console.log(
-        `  round ${round} ${(SERVER_LABELS[name] ?? name).padEnd(34)} ${Math.round(result.requestsPerSecond).toString().padStart(6)} req/s  ` +
-          `p50 ${result.p50Ms} ms  p99 ${result.p99Ms} ms  CPU ${result.cpuMsPerRequest.toFixed(3)} ms/req`,
-      );
-    });
+    const throughput = await measureThroughput(running, fixture.token, load, printRound);
 
     console.log("auth.login: sequential and concurrent logins ...");
     const [server, rawPeer] = running;
@@ -50,6 +63,12 @@ async function main(): Promise<void> {
       concurrentBatches: quick ? 2 : 10,
     });
     await Promise.all(running.splice(0).map((process) => process.spawned.stop()));
+
+    console.log("production path: PostgreSQL + Redis against Express 5 + a Redis session lookup ...");
+    const productionPath = await measureProductionPath(fixture.workspace, productionLoad, (name, round, result) =>
+      printRound(name, round, result),
+    );
+    if (!productionPath.measured) console.log(`  skipped: ${productionPath.skipped}`);
 
     console.log("start-up: spawn to the first 200 of /healthz ...");
     const startUp = await measureStartUp(fixture.workspace, quick ? { node: 1, pnpm: 1 } : { node: 5, pnpm: 3 });
@@ -61,6 +80,7 @@ async function main(): Promise<void> {
       throughput,
       logins,
       startUp,
+      productionPath,
       answerBytes: Buffer.byteLength(answer),
     };
     const markdown = renderMarkdown(report);
@@ -79,6 +99,7 @@ async function main(): Promise<void> {
     const browser = await renderPng(svg, path.join(resultsDir, "latest.png"));
     console.log("");
     console.log(markdown);
+    printTargets(report);
     console.log(
       `wrote bench/results/latest.md and latest.png (Chromium: ${browser}) in ${((performance.now() - started) / 1000).toFixed(0)} s`,
     );

@@ -1,13 +1,25 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET } from "@mp-auth/wechat/mock";
 import { freePort, spawnProcess, waitFor200, type Spawned } from "./processes.ts";
 
 export const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const repoRoot = path.resolve(benchDir, "..");
 const serverDir = path.join(repoRoot, "apps", "server");
+
+/**
+ * Builds apps/server/dist when it is missing or older than its sources (as `pnpm serve` does), so
+ * the bench never measures a stale bundle. Skipped when BENCH_SERVER_ENTRY picks the entry.
+ */
+export async function ensureServerBuilt(): Promise<void> {
+  if (process.env.BENCH_SERVER_ENTRY) return;
+  const build = (await import(pathToFileURL(path.join(serverDir, "scripts", "build.mjs")).href)) as {
+    ensureServerBuilt(): Promise<unknown>;
+  };
+  await build.ensureServerBuilt();
+}
 
 export interface Workspace {
   /** Temp folder: database, uploads, one log file per process. */
@@ -71,26 +83,41 @@ export interface RunningProcess {
   readyAt: number;
 }
 
-export async function startRealServer(workspace: Workspace, name = "server"): Promise<RunningProcess> {
+/** `env` overrides the settings of realServerEnv (the production path's database and Redis). */
+export async function startRealServer(
+  workspace: Workspace,
+  name = "server",
+  env: Record<string, string> = {},
+): Promise<RunningProcess> {
   const port = await freePort();
   const { args, cwd } = realServerCommand();
   return startAndWait(name, port, workspace, {
     command: process.execPath,
     args,
     cwd,
-    env: realServerEnv(workspace, port),
+    env: { ...realServerEnv(workspace, port), ...env },
   });
 }
 
-export type PeerName = "raw-http" | "express" | "trpc-fastify";
+export type PeerName = "raw-http" | "express" | "trpc-fastify" | "express-redis";
 
-export async function startPeer(peer: PeerName, workspace: Workspace): Promise<RunningProcess> {
+export async function startPeer(
+  peer: PeerName,
+  workspace: Workspace,
+  env: Record<string, string> = {},
+): Promise<RunningProcess> {
   const port = await freePort();
   return startAndWait(peer, port, workspace, {
     command: process.execPath,
     args: ["--import", "tsx", path.join(benchDir, "src", "peers", `${peer}.ts`)],
     cwd: benchDir,
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), BENCH_DATABASE_FILE: workspace.databaseFile },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      PORT: String(port),
+      BENCH_DATABASE_FILE: workspace.databaseFile,
+      ...env,
+    },
   });
 }
 

@@ -1,5 +1,6 @@
-import express, { type NextFunction, type Request, type Response } from "express";
-import { openSessionLookup, peerSettings, stopOnSignals, type PublicProfile } from "./session-lookup.ts";
+import type { NextFunction, Request, Response } from "express";
+import { serveExpressPeer, type AuthenticatedLocals } from "./express-app.ts";
+import { openSessionLookup, peerSettings } from "./session-lookup.ts";
 
 /**
  * Peer (c): the seeds' stack, Express 5 with a session-lookup middleware in front of the route,
@@ -7,10 +8,6 @@ import { openSessionLookup, peerSettings, stopOnSignals, type PublicProfile } fr
  */
 const { port, file } = peerSettings();
 const sessions = openSessionLookup(file);
-
-interface AuthenticatedLocals {
-  user: PublicProfile;
-}
 
 function requireSession(req: Request, res: Response<unknown, AuthenticatedLocals>, next: NextFunction) {
   const found = sessions.lookup(req.get("authorization"));
@@ -22,16 +19,4 @@ function requireSession(req: Request, res: Response<unknown, AuthenticatedLocals
   next();
 }
 
-const app = express();
-app.get("/healthz", (_req, res) => {
-  res.json({ status: "ok" });
-});
-app.get("/trpc/user.me", requireSession, (_req, res: Response<unknown, AuthenticatedLocals>) => {
-  res.json({ result: { data: res.locals.user } });
-});
-
-const server = app.listen(port, "127.0.0.1");
-stopOnSignals(() => {
-  server.close();
-  sessions.close();
-});
+serveExpressPeer(port, requireSession, () => sessions.close());

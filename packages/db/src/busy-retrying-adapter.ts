@@ -53,6 +53,15 @@ export interface DirectConnection {
    * be read (file problem): treat as "changed".
    */
   changeStamp(): string | undefined;
+  /**
+   * Kept prepared statements for a transaction the caller has open on this connection (through the
+   * adapter's startTransaction, which holds the connection lock): no lock taken here. Synchronous,
+   * as the driver is. Arguments as the driver binds them (text, numbers, null).
+   */
+  readonly inTransaction: {
+    rows(sql: string, args: readonly unknown[]): Record<string, unknown>[];
+    run(sql: string, args: readonly unknown[]): number;
+  };
 }
 
 /**
@@ -255,6 +264,16 @@ function directConnection(
   };
   const dataVersion = handle.prepare("PRAGMA data_version").pluck();
   return {
+    inTransaction: {
+      rows: (sql, args) => {
+        failIfUnavailable();
+        return statement(sql).all(...args) as Record<string, unknown>[];
+      },
+      run: (sql, args) => {
+        failIfUnavailable();
+        return Number(statement(sql).run(...args).changes);
+      },
+    },
     rows: (sql, args) => outsideTransaction(async () => statement(sql).all(...args) as Record<string, unknown>[]),
     runCacheNeutral: (sql, args) => outsideTransaction(async () => Number(statement(sql).run(...args).changes)),
     changeStamp: () => {

@@ -11,6 +11,7 @@ import {
   sqliteCodeOf,
 } from "./errors.ts";
 import { watchDatabaseFile, type FileHealthMonitor } from "./file-health.ts";
+import { runRawTransaction, type RawTransaction, type SqlDriverAdapter } from "./raw-transaction.ts";
 import type { PrismaClient as MysqlClient } from "./generated/mysql/client.ts";
 import { PrismaClient as SqliteClient } from "./generated/prisma/client.ts";
 
@@ -49,7 +50,8 @@ export const defaultConnectTimeoutMs = 5000;
 
 /** What the health probe and the server need beyond the Prisma client, per client. */
 type Connection =
-  { kind: "sqlite"; file: string; current: () => ConnectedDatabase | undefined } | { kind: "server"; target: string };
+  | { kind: "sqlite"; file: string; current: () => ConnectedDatabase | undefined }
+  | { kind: "server"; target: string; dialect: SqlDialect; adapter: () => SqlDriverAdapter | undefined };
 const connections = new WeakMap<Database, Connection>();
 
 /**
@@ -69,13 +71,14 @@ export async function createDatabase(url: string, options: DatabaseOptions = {})
   assertParsableUrl(url);
   // Loaded on demand: a SQLite server never evaluates the pg / mariadb drivers and their clients.
   const { createServerDatabase } = await import("./server-database.ts");
-  const db = await createServerDatabase(url, provider, {
+  const { db, adapter } = await createServerDatabase(url, provider, {
     lockTimeoutMs: options.busyTimeoutMs ?? defaultBusyTimeoutMs,
     connectTimeoutMs: options.connectTimeoutMs ?? defaultConnectTimeoutMs,
   });
   // The one conversion to the API type (see Database): the model APIs are the same.
   const database = db as unknown as Database;
-  connections.set(database, { kind: "server", target: describeDatabaseUrl(url) });
+  const dialect = provider === "postgresql" ? "postgres" : "mysql";
+  connections.set(database, { kind: "server", target: describeDatabaseUrl(url), dialect, adapter });
   return database;
 }
 
@@ -235,6 +238,26 @@ export function rawQueryOf(db: Database): RawQuery | undefined {
     runCacheNeutral: (sql, args) => direct().runCacheNeutral(sql, args),
     changeStamp: () => connection.current()?.direct?.changeStamp(),
   };
+}
+
+/**
+ * Runs `work` in one transaction on `db`'s driver adapter, without Prisma's query compiler (see
+ * runRawTransaction), on every engine. For hot writes that Prisma would compile statement by
+ * statement; `tx.dialect` says which SQL to write. `db` must come from createDatabase.
+ */
+export async function rawTransaction<T>(db: Database, work: (tx: RawTransaction) => Promise<T>): Promise<T> {
+  const connection = connections.get(db);
+  if (!connection) throw new Error("rawTransaction needs a database made by createDatabase");
+  if (connection.kind === "sqlite") {
+    const current = connection.current();
+    if (!current) throw new DatabaseUnavailableError(connection.file, "it is not connected");
+    return runRawTransaction(current.adapter, "sqlite", work, current.direct?.inTransaction);
+  }
+  const adapter = connection.adapter();
+  // createDatabase ran a first query, so Prisma has connected. (After a $disconnect(), which only
+  // shutdown does, the pool stays closed until Prisma's next query connects a new adapter.)
+  if (!adapter) throw new DatabaseUnavailableError(connection.target, "it is not connected");
+  return runRawTransaction(adapter, connection.dialect, work);
 }
 
 /** The file path inside a `file:` URL, as the better-sqlite3 adapter reads it. */

@@ -1,7 +1,16 @@
-/** True for Prisma's "unique constraint failed" (P2002), whatever the driver adapter. */
+/**
+ * True for Prisma's "unique constraint failed" (P2002), whatever the driver adapter, and for the
+ * errors under it that a rawTransaction statement throws: the adapter's UniqueConstraintViolation,
+ * better-sqlite3's SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY.
+ */
 export function isUniqueConstraintError(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, cause } = error as { code?: unknown; cause?: { kind?: unknown } };
   return (
-    typeof error === "object" && error !== null && "code" in error && (error as { code?: unknown }).code === "P2002"
+    code === "P2002" ||
+    code === "SQLITE_CONSTRAINT_UNIQUE" ||
+    code === "SQLITE_CONSTRAINT_PRIMARYKEY" ||
+    (typeof cause === "object" && cause?.kind === "UniqueConstraintViolation")
   );
 }
 

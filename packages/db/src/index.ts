@@ -6,12 +6,14 @@ export {
   defaultFileCheckIntervalMs,
   isSqliteDatabase,
   rawQueryOf,
+  rawTransaction,
   type Database,
   type DatabaseHealth,
   type DatabaseOptions,
   type RawQuery,
   type SqlDialect,
 } from "./client.ts";
+export { readTimestamp, type RawArg, type RawTransaction } from "./raw-transaction.ts";
 export { migrateDatabase, migrationsDir, type MigrationResult } from "./migrate.ts";
 export { migrationChecksums } from "./migration-files.ts";
 export { dataDir, defaultDatabaseUrl, repoRoot } from "./database-url.ts";

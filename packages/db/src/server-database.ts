@@ -4,6 +4,8 @@ import { describeDatabaseUrl } from "./database-url.ts";
 import { DatabaseStartError, databaseErrorReason, describeDriverError } from "./errors.ts";
 import { PrismaClient as MysqlClient } from "./generated/mysql/client.ts";
 import { PrismaClient as PostgresqlClient } from "./generated/postgresql/client.ts";
+import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
+import type { SqlDriverAdapter } from "./raw-transaction.ts";
 
 /** What a server database (PostgreSQL, MySQL/MariaDB) needs at its creation. */
 export interface ServerDatabaseSettings {
@@ -26,20 +28,43 @@ export async function createServerDatabase(
   url: string,
   provider: "postgresql" | "mysql",
   settings: ServerDatabaseSettings,
-): Promise<PostgresqlClient | MysqlClient> {
-  const db = provider === "postgresql" ? postgresqlClient(url, settings) : mysqlClient(url, settings);
+): Promise<{ db: PostgresqlClient | MysqlClient; adapter: () => SqlDriverAdapter | undefined }> {
+  const captured = capturingAdapter(
+    provider === "postgresql" ? postgresqlAdapter(url, settings) : mysqlAdapter(url, settings),
+  );
+  const db =
+    provider === "postgresql"
+      ? new PostgresqlClient({ adapter: captured.factory })
+      : new MysqlClient({ adapter: captured.factory });
   try {
     await db.$queryRawUnsafe("SELECT 1");
   } catch (error) {
     await db.$disconnect().catch(() => {});
     throw new DatabaseStartError(describeDatabaseUrl(url), startProblem(error), { cause: error });
   }
-  return db;
+  return { db, adapter: captured.adapter };
 }
 
-function postgresqlClient(url: string, settings: ServerDatabaseSettings): PostgresqlClient {
+/**
+ * The factory Prisma connects through, remembering the adapter it made: runRawTransaction uses that
+ * same adapter (and so the same pool) for the statements it runs without Prisma's query compiler.
+ */
+function capturingAdapter(inner: SqlDriverAdapterFactory): {
+  factory: SqlDriverAdapterFactory;
+  adapter: () => SqlDriverAdapter | undefined;
+} {
+  let connected: SqlDriverAdapter | undefined;
+  const factory: SqlDriverAdapterFactory = {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => (connected = await inner.connect()),
+  };
+  return { factory, adapter: () => connected };
+}
+
+function postgresqlAdapter(url: string, settings: ServerDatabaseSettings): PrismaPg {
   const { connection, schema } = postgresqlConnection(url);
-  const adapter = new PrismaPg(
+  return new PrismaPg(
     {
       ...connection,
       connectionTimeoutMillis: settings.connectTimeoutMs,
@@ -48,7 +73,6 @@ function postgresqlClient(url: string, settings: ServerDatabaseSettings): Postgr
     },
     schema ? { schema } : undefined,
   );
-  return new PostgresqlClient({ adapter });
 }
 
 /**
@@ -62,17 +86,16 @@ export function postgresqlConnection(url: string): { connection: { connectionStr
   return { connection: { connectionString: parsed.toString() }, ...(schema ? { schema } : {}) };
 }
 
-function mysqlClient(url: string, settings: ServerDatabaseSettings): MysqlClient {
+function mysqlAdapter(url: string, settings: ServerDatabaseSettings): PrismaMariaDb {
   const config = mariadbPoolConfig(url);
   // innodb_lock_wait_timeout counts whole seconds (at least 1).
   const lockSeconds = Math.max(1, Math.ceil(settings.lockTimeoutMs / 1000));
-  const adapter = new PrismaMariaDb({
+  return new PrismaMariaDb({
     ...config,
     connectTimeout: settings.connectTimeoutMs,
     acquireTimeout: settings.connectTimeoutMs + 1000,
     initSql: [`SET SESSION innodb_lock_wait_timeout = ${lockSeconds}`],
   });
-  return new MysqlClient({ adapter });
 }
 
 /**

@@ -219,9 +219,9 @@ describe("code2Session transport failures", () => {
     const error = await expectWechatError(unreachable.code2Session(NEVER_MINTED_CODE));
     expect([error.kind, error.retryable]).toEqual(["network", true]);
     expect(error.message).toContain("ECONNREFUSED");
-    // The cause is our rebuilt one (name and system code only), not undici's original error.
+    // The cause is our rebuilt one (name and system code only), not node's original error.
     expect(error.cause).toBeInstanceOf(Error);
-    expect((error.cause as Error).message).toBe("TypeError: ECONNREFUSED");
+    expect((error.cause as Error).message).toBe("Error: ECONNREFUSED");
     expectNoLeak(error, [SECRET, NEVER_MINTED_CODE]);
   });
 

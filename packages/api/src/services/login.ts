@@ -1,14 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
 import type { AppContext, Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
-import { refuseBannedLogin } from "./account-status.ts";
-import { newSessionData } from "./sessions.ts";
+import { refuseBannedLogin, banSelect } from "./account-status.ts";
+import { findSessionByToken, newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
 import { noteLoginIdentity, recordLoginAttempt } from "./login-history.ts";
-import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
+import { writeLogin } from "./login-write.ts";
+import { publicUserSelect, toPublicUserJson, type PublicUserJson } from "./users.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
 
 /** A wx.login code lives 5 minutes: its exchange is remembered as long. */
@@ -114,11 +114,9 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
   const { sessionId, token, caller: firstCaller } = JSON.parse(opened) as RememberedExchange;
   // Someone else holding a used code: to them it is used, whatever session it made.
   if (!sameCaller(caller, firstCaller)) throw new ApiError("WX_CODE_USED");
-  const session = await ctx.deps.db.session.findUnique({
-    where: { id: sessionId },
-    select: { expiresAt: true, revokedAt: true, user: { select: publicUserSelect } },
-  });
-  if (!session || session.revokedAt || session.expiresAt <= ctx.now()) {
+  // By the token it remembered: the session lookup's one raw statement instead of a Prisma query.
+  const session = await findSessionByToken(ctx.deps.db, token);
+  if (!session || session.id !== sessionId || session.revokedAt || session.expiresAt <= ctx.now()) {
     // Exchanged here before, but its session has ended: to the caller, a used code.
     throw new ApiError("WX_CODE_USED");
   }
@@ -126,9 +124,8 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
 }
 
 /**
- * The exchange proper. The user upsert and the session insert commit together or not at all.
- * Concurrent first logins of one openid can race on the unique index where the database runs the
- * upsert as find-then-insert: the loser retries and lands on the winner's row.
+ * The exchange proper. The user upsert and the session insert commit together or not at all
+ * (writeLogin, which also retries a lost unique race).
  */
 async function exchangeCode(ctx: AppContext, code: string) {
   const { deps, app } = ctx;
@@ -148,29 +145,17 @@ async function exchangeCode(ctx: AppContext, code: string) {
   await consumeLoginPoint(deps.loginRateLimiters.perOpenid, `${app.appid}:${identity.openid}`, "for this WeChat user");
 
   const sessionKeyCiphertext = deps.secretBox.encrypt(identity.sessionKey);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const now = ctx.now();
-      const { token, user, expiresAt, sessionId } = await deps.db.$transaction(async (tx) => {
-        const user = await upsertUserOnLogin(tx, {
-          appid: app.appid,
-          openid: identity.openid,
-          unionid: identity.unionid,
-          sessionKeyCiphertext,
-          now,
-        });
-        refuseBannedLogin(user, now);
-        const { token, data } = newSessionData(ctx, user.id);
-        const session = await tx.session.create({ data, select: { id: true } });
-        return { token, user, expiresAt: data.expiresAt, sessionId: session.id };
-      });
-      deps.logger.info({ userId: user.id }, "user logged in");
-      // lastLoginAt changed: cached sessions of this user must show it.
-      await deps.sessionCache.invalidateUser(user.id);
-      return { token, sessionId, expiresAt: expiresAt.toISOString(), user: toPublicUserJson(user) };
-    } catch (error) {
-      if (attempt < 3 && isUniqueConstraintError(error)) continue;
-      throw error;
-    }
-  }
+  const now = ctx.now();
+  const { token, data: session } = newSessionData(ctx);
+  const { user, sessionId } = await writeLogin(deps.db, {
+    identity: { appid: app.appid, openid: identity.openid, unionid: identity.unionid, sessionKeyCiphertext, now },
+    session,
+    // The ban columns too: a banned user is refused inside the transaction, before any session row.
+    userSelect: { ...publicUserSelect, ...banSelect },
+    admit: (user) => refuseBannedLogin(user, now),
+  });
+  deps.logger.info({ userId: user.id }, "user logged in");
+  // lastLoginAt changed: cached sessions of this user must show it.
+  await deps.sessionCache.invalidateUser(user.id);
+  return { token, sessionId, expiresAt: session.expiresAt.toISOString(), user: toPublicUserJson(user) };
 }

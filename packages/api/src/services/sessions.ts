@@ -1,8 +1,8 @@
-import { rawQueryOf, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
+import { rawQueryOf, readTimestamp, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
 import type { ApiDependencies, Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
 import { refusalForRevokedSession } from "./account-status.ts";
-import { publicUserSelect, type PublicUser } from "./users.ts";
+import { publicUserSelect, selectedColumns, userFromRow, type PublicUser } from "./users.ts";
 import { createSessionToken, hashSessionToken, isWellFormedSessionToken, readBearerToken } from "./session-tokens.ts";
 
 /** Don't write `lastUsedAt` on every call: once a minute is precise enough for a device list. */
@@ -97,11 +97,6 @@ interface FoundSession {
   user: PublicUser;
 }
 
-/** The fields of PublicUser that are timestamps: listed here or the build fails when one is added. */
-type PublicUserDateField = { [K in keyof PublicUser]: PublicUser[K] extends Date ? K : never }[keyof PublicUser];
-const publicUserDateFields: Record<PublicUserDateField, true> = { createdAt: true, lastLoginAt: true };
-const publicUserFields = Object.keys(publicUserSelect) as (keyof PublicUser)[];
-
 /**
  * The session of a token hash joined with its user's public fields (publicUserSelect), in one
  * statement on the tokenHash unique index, through the driver adapter (rawQueryOf): about 0.1 ms
@@ -117,7 +112,9 @@ function lookupStatement(db: Database): { raw: RawQuery; sql: string } | null {
     const raw = rawQueryOf(db);
     if (raw) {
       const q = (name: string) => (raw.dialect === "mysql" ? `\`${name}\`` : `"${name}"`);
-      const userColumns = publicUserFields.map((field) => `u.${q(field)} AS ${q(`user_${field}`)}`).join(", ");
+      const userColumns = selectedColumns(publicUserSelect)
+        .map((field) => `u.${q(field)} AS ${q(`user_${field}`)}`)
+        .join(", ");
       const sql =
         `SELECT s.${q("id")} AS ${q("id")}, s.${q("expiresAt")} AS ${q("expiresAt")}, ` +
         `s.${q("revokedAt")} AS ${q("revokedAt")}, s.${q("lastUsedAt")} AS ${q("lastUsedAt")}, ${userColumns} ` +
@@ -132,8 +129,12 @@ function lookupStatement(db: Database): { raw: RawQuery; sql: string } | null {
   return statement;
 }
 
-function toDate(value: unknown): Date {
-  return value instanceof Date ? value : new Date(value as string);
+/**
+ * The session a token opened, with its user's public fields, whatever its state (revoked, expired):
+ * the caller decides. One raw statement on SQLite, as authenticateSession's lookup.
+ */
+export function findSessionByToken(db: Database, token: string): Promise<FoundSession | null> {
+  return findSessionByTokenHash(db, hashSessionToken(token));
 }
 
 async function findSessionByTokenHash(db: Database, tokenHash: string): Promise<FoundSession | null> {
@@ -146,22 +147,17 @@ async function findSessionByTokenHash(db: Database, tokenHash: string): Promise<
   }
   const [row] = await statement.raw.rows(statement.sql, [tokenHash]);
   if (!row) return null;
-  const user: Record<string, unknown> = {};
-  for (const field of publicUserFields) {
-    const value = row[`user_${field}`];
-    user[field] = field in publicUserDateFields && value !== null ? toDate(value) : value;
-  }
   return {
     id: row.id as string,
-    expiresAt: toDate(row.expiresAt),
-    revokedAt: row.revokedAt === null ? null : toDate(row.revokedAt),
-    lastUsedAt: toDate(row.lastUsedAt),
-    user: user as PublicUser,
+    expiresAt: readTimestamp(row.expiresAt),
+    revokedAt: row.revokedAt === null ? null : readTimestamp(row.revokedAt),
+    lastUsedAt: readTimestamp(row.lastUsedAt),
+    user: userFromRow(row, publicUserSelect, "user_"),
   };
 }
 
-/** Data for a new session row; the caller writes it (inside the login transaction). */
-export function newSessionData(ctx: Context, userId: string) {
+/** Data for a new session row but its user; the login write (login-write.ts) adds the user and writes it. */
+export function newSessionData(ctx: Context) {
   const token = createSessionToken();
   const now = ctx.now();
   const expiresAt = new Date(now.getTime() + ctx.deps.sessionTtlSeconds * 1000);
@@ -169,7 +165,6 @@ export function newSessionData(ctx: Context, userId: string) {
     token,
     data: {
       tokenHash: hashSessionToken(token),
-      userId,
       createdAt: now,
       lastUsedAt: now,
       expiresAt,

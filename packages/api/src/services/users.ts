@@ -1,5 +1,4 @@
-import type { Database, Prisma } from "@mp-auth/db";
-import { banSelect } from "./account-status.ts";
+import { readTimestamp, type Prisma, type User } from "@mp-auth/db";
 
 /**
  * The user fields a request works with: the ones that leave the server (toPublicUserJson lists them),
@@ -32,7 +31,45 @@ export function toPublicUserJson(user: PublicUser) {
   };
 }
 
-export type TransactionClient = Parameters<Parameters<Database["$transaction"]>[0]>[0];
+/** A select of User columns only (what a raw statement can read), e.g. publicUserSelect. */
+export type UserColumnSelect = Partial<Record<keyof User, true>>;
+/** The row Prisma would answer for `select`. */
+export type SelectedUser<S extends UserColumnSelect> = Prisma.UserGetPayload<{ select: S }>;
+
+/** The User columns that are timestamps: listed here or the build fails when one is added. */
+type UserDateField = { [K in keyof User]-?: NonNullable<User[K]> extends Date ? K : never }[keyof User];
+const userDateFields: Record<UserDateField, true> = {
+  phoneBoundAt: true,
+  sessionKeyUpdatedAt: true,
+  createdAt: true,
+  updatedAt: true,
+  lastLoginAt: true,
+  bannedAt: true,
+  bannedUntil: true,
+  deletedAt: true,
+};
+
+/** The column names a select picks, in its order. */
+export function selectedColumns(select: UserColumnSelect): (keyof User)[] {
+  return (Object.keys(select) as (keyof User)[]).filter((field) => select[field]);
+}
+
+/**
+ * A user as Prisma would answer it with `select`, from a row of a raw statement (rawQueryOf,
+ * rawTransaction) that read each selected column as `${prefix}${column}`: timestamps as Date.
+ */
+export function userFromRow<S extends UserColumnSelect>(
+  row: Record<string, unknown>,
+  select: S,
+  prefix = "",
+): SelectedUser<S> {
+  const user: Record<string, unknown> = {};
+  for (const field of selectedColumns(select)) {
+    const value = row[`${prefix}${field}`];
+    user[field] = field in userDateFields && value !== null && value !== undefined ? readTimestamp(value) : value;
+  }
+  return user as SelectedUser<S>;
+}
 
 export interface LoginIdentity {
   appid: string;
@@ -40,25 +77,4 @@ export interface LoginIdentity {
   unionid?: string | undefined;
   sessionKeyCiphertext: string;
   now: Date;
-}
-
-/**
- * Creates the user on first login, refreshes unionid / session_key / lastLoginAt after that, in one
- * statement keyed on the (appid, openid) unique index.
- */
-export function upsertUserOnLogin(db: TransactionClient, identity: LoginIdentity) {
-  const update = {
-    lastLoginAt: identity.now,
-    sessionKeyCiphertext: identity.sessionKeyCiphertext,
-    sessionKeyUpdatedAt: identity.now,
-    // unionid only appears once the app is bound to an Open Platform account; never erase a known one.
-    ...(identity.unionid ? { unionid: identity.unionid } : {}),
-  };
-  return db.user.upsert({
-    where: { appid_openid: { appid: identity.appid, openid: identity.openid } },
-    create: { appid: identity.appid, openid: identity.openid, unionid: identity.unionid ?? null, ...update },
-    update,
-    // The ban columns too: auth.login refuses a banned user inside its transaction (account-status.ts).
-    select: { ...publicUserSelect, ...banSelect },
-  });
 }
