@@ -1,11 +1,35 @@
+import { createRequire } from "node:module";
 import path from "node:path";
 import { defineConfig, type UserConfigExport } from "@tarojs/cli";
+import type { IProjectConfig } from "@tarojs/taro/types/compile";
 import { resolveClientEnv } from "./client-env";
 
 const appRoot = path.resolve(__dirname, "..");
 // Taro only compiles src/ and taro packages; workspace packages (e.g. @mp-auth/taro-link) export
 // TypeScript source, so the whole packages/ folder is handed to babel as well.
 const workspacePackages = path.resolve(appRoot, "../../packages");
+
+/** The webpack-chain object Taro hands to `webpackChain` (typed loosely by Taro itself). */
+type Chain = Parameters<NonNullable<NonNullable<IProjectConfig<"webpack5">["mini"]>["webpackChain"]>>[0];
+
+/**
+ * One copy of @trpc/client and @trpc/server in the bundle, and only what is used of them. pnpm
+ * installs a copy of each per set of optional peers (@types/express differs between workspace
+ * packages), so taro-link and @trpc/tanstack-react-query would each bring their own: the alias
+ * points every import at the app's copy (same version: test/trpc-hooks-compat.test.ts). Neither
+ * @trpc/client nor @trpc/tanstack-react-query declares `sideEffects: false` (they have none at
+ * import time), so without the rule webpack keeps every module they re-export.
+ */
+function trimTrpc(chain: Chain): void {
+  const appRequire = createRequire(path.join(appRoot, "package.json"));
+  for (const name of ["@trpc/client", "@trpc/server"])
+    chain.resolve.alias.set(name, path.dirname(appRequire.resolve(`${name}/package.json`)));
+  chain.module
+    .rule("trpc-side-effect-free")
+    .test(/[\\/]@trpc[\\/](client|server|tanstack-react-query)[\\/]/)
+    // Rule.sideEffects exists in webpack-chain 6 but not in its typings.
+    .set("sideEffects", false);
+}
 
 export default defineConfig<"webpack5">(() => {
   const platform = process.env.TARO_ENV ?? "weapp";
@@ -39,6 +63,9 @@ export default defineConfig<"webpack5">(() => {
     defineConstants: {},
     copy: { patterns: [], options: {} },
     mini: {
+      webpackChain(chain) {
+        trimTrpc(chain);
+      },
       compile: { include: [workspacePackages] },
       postcss: {
         pxtransform: { enable: true, config: {} },
@@ -55,6 +82,7 @@ export default defineConfig<"webpack5">(() => {
       webpackChain(chain) {
         // The page is a test and dev surface; webpack's 244 KB web hint is noise here.
         chain.performance.hints(false);
+        trimTrpc(chain);
       },
       compile: { include: [workspacePackages] },
       postcss: {
