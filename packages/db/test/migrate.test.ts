@@ -20,6 +20,7 @@ describe("migrateDatabase", () => {
       "20261122000000_init",
       "20261122010000_phone_unique",
       "20261202000000_avatar_files",
+      "20261205000000_notes",
     ]);
     const again = await migrateDatabase(url);
     expect(again).toEqual({ applied: [], changedSinceApplied: [] });

@@ -86,6 +86,7 @@ const TEXT_BY_REASON: Record<ErrorReason, string> = {
   DATABASE_UNAVAILABLE: "服务暂时不可用，请稍后重试",
   DATABASE_BUSY: SERVER_BUSY,
   OVERLOADED: SERVER_BUSY,
+  QUOTA_EXCEEDED: "数量已达上限，请先删除一些",
   INTERNAL: SERVER_FAULT,
 };
 
