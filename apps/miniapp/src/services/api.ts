@@ -1,5 +1,5 @@
 import Taro from "@tarojs/taro";
-import type { AppRouter, RouterOutputs } from "@mp-auth/api";
+import type { AppRouter, RouterInputs, RouterOutputs } from "@mp-auth/api";
 import { createMiniappClient, type TaroLike } from "@mp-auth/taro-link";
 import { createAppCodeSource } from "../auth/login-code-source";
 import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-source";
@@ -8,6 +8,9 @@ import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-sour
 
 export type CurrentUser = RouterOutputs["user"]["me"];
 export type DeviceSession = RouterOutputs["auth"]["sessions"][number];
+export type NotesPage = RouterOutputs["notes"]["list"];
+export type Note = NotesPage["items"][number];
+export type NoteInputs = RouterInputs["notes"];
 
 function pickCodeSource(): CodeSourceChoice | MissingCodeSourceError {
   try {

@@ -25,9 +25,26 @@ export interface WeappSandboxOptions {
   checkSessionSucceeds?: boolean;
 }
 
+/** A page opened in the sandbox: what Taro sent it with setData, as WeChat's renderer would get it. */
+export interface SandboxPage {
+  /** Every setData payload, in order. */
+  updates: Record<string, unknown>[];
+  /** All text the page's updates carried (Taro sends text nodes as `v` values). */
+  texts: () => string[];
+  /** Calls one of the page's event handlers (e.g. onPullDownRefresh, onReachBottom). */
+  fire: (handler: string) => void;
+}
+
 export interface WeappSandbox {
   /** Calls App({ onLaunch }) like WeChat does at startup. */
   launch: () => void;
+  /**
+   * Loads a page's script and calls its Page({ onLoad, onShow }) like WeChat does when the user
+   * opens it: Taro renders the React page into its own DOM and sends it to the page with setData.
+   */
+  openPage: (route: string) => SandboxPage;
+  /** The callbacks the bundle registered with wx.on<Event> (e.g. onAppShow, onNetworkStatusChange). */
+  listeners: Map<string, ((result?: unknown) => void)[]>;
   loginCalls: () => number;
   requests: WxRequestCall[];
   storage: Map<string, unknown>;
@@ -55,6 +72,8 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   const errors: unknown[] = [];
   let logins = 0;
   let appOptions: { onLaunch?: (this: unknown, launch: unknown) => void } | undefined;
+  let pageOptions: Record<string, unknown> | undefined;
+  const listeners = new Map<string, ((result?: unknown) => void)[]>();
 
   type Callbacks = { success?: (result: unknown) => void; fail?: (error: unknown) => void };
   const wxApis: Record<string, unknown> = {
@@ -94,7 +113,23 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
     nextTick: (callback: () => void) => setTimeout(callback),
     canIUse: () => true,
+    getNetworkType(callbacks: Callbacks) {
+      setTimeout(() => callbacks.success?.({ networkType: "wifi", errMsg: "getNetworkType:ok" }));
+    },
+    stopPullDownRefresh: () => undefined,
   };
+  // wx.onAppShow, wx.onNetworkStatusChange...: kept, so a test can fire them.
+  for (const event of ["onAppShow", "onAppHide", "onNetworkStatusChange"]) {
+    wxApis[event] = (callback: (result?: unknown) => void) => {
+      listeners.set(event, [...(listeners.get(event) ?? []), callback]);
+    };
+    wxApis[event.replace(/^on/, "off")] = (callback: (result?: unknown) => void) => {
+      listeners.set(
+        event,
+        (listeners.get(event) ?? []).filter((registered) => registered !== callback),
+      );
+    };
+  }
   const wx = new Proxy(wxApis, {
     get(target, key) {
       if (typeof key !== "string") return undefined;
@@ -114,7 +149,7 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     setInterval,
     clearInterval,
     App: (config: typeof appOptions) => void (appOptions = config),
-    Page: () => undefined,
+    Page: (config: Record<string, unknown>) => void (pageOptions = config),
     Component: () => undefined,
     Behavior: (definition: unknown) => definition,
     getApp: () => appOptions,
@@ -141,7 +176,49 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   };
   load(path.join(options.distDir, "app.js"));
 
+  const pages: unknown[] = [];
+  context.getCurrentPages = () => pages;
+
   return {
+    openPage(route) {
+      pageOptions = undefined;
+      load(path.join(options.distDir, `${route}.js`));
+      // Set by the Page() call inside load (TypeScript cannot see that assignment).
+      const config = pageOptions as Record<string, unknown> | undefined;
+      if (!config) throw new Error(`${route}.js did not call Page()`);
+      const updates: Record<string, unknown>[] = [];
+      // What WeChat makes of the Page() options: an instance with data, route and setData.
+      const instance: Record<string, unknown> = {
+        ...config,
+        route,
+        __route__: route,
+        data: {},
+        setData(data: Record<string, unknown>, callback?: () => void) {
+          updates.push(data);
+          if (callback) setTimeout(callback);
+        },
+      };
+      pages.push(instance);
+      const call = (handler: string, ...args: unknown[]) =>
+        (instance[handler] as ((...handlerArgs: unknown[]) => void) | undefined)?.apply(instance, args);
+      call("onLoad", {});
+      call("onShow");
+      call("onReady");
+      const texts = (value: unknown): string[] => {
+        if (Array.isArray(value)) return value.flatMap(texts);
+        if (value === null || typeof value !== "object") return [];
+        return Object.entries(value).flatMap(([key, inner]) =>
+          key === "v" && typeof inner === "string" ? [inner] : texts(inner),
+        );
+      };
+      // An update is keyed by paths ("root.cn.[0].cn.[1].v"): a path ending in `v` is a text node's value.
+      const updateTexts = (update: Record<string, unknown>) =>
+        Object.entries(update).flatMap(([key, value]) =>
+          /(^|\.)v$/.test(key) && typeof value === "string" ? [value] : texts(value),
+        );
+      return { updates, texts: () => updates.flatMap(updateTexts), fire: call };
+    },
+    listeners,
     launch() {
       if (!appOptions?.onLaunch) throw new Error("app.js did not call App({ onLaunch })");
       appOptions.onLaunch.call(appOptions, { path: "pages/home/index", query: {}, scene: 1001 });
