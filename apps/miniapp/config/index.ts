@@ -108,8 +108,9 @@ export default defineConfig<"webpack5">(() => {
     framework: "react",
     compiler: { type: "webpack5", prebundle: { enable: false } },
     cache: { enable: false },
-    // Weapp only: the H5 page keeps Taro's settings.
-    ...(platform === "h5" ? {} : { terser: weappTerser }),
+    // H5 keeps Taro's settings but one: its `quote_keys: true` also quotes class private fields
+    // (`#x` becomes "#x", a syntax error), which React Query's classes use.
+    terser: platform === "h5" ? { enable: true, config: { output: { quote_keys: false } } } : weappTerser,
     logger: { quiet: true, stats: false },
     // Each value becomes a build-time constant `process.env.NAME`; an empty string makes
     // `if (process.env.TARO_APP_WX_MOCK_URL)` a dead branch that webpack removes.

@@ -4,7 +4,8 @@ import { AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_API_URL } from "../config/client-env";
 import { miniappRoot, taroBuild } from "../scripts/taro-build";
-import { listFiles, measureWeapp, WECHAT_MAIN_PACKAGE_LIMIT_BYTES } from "../scripts/weapp-size";
+import { HOOKS_CHUNK } from "../config/index";
+import { JS_BUDGET_BYTES, listFiles, measureWeapp, WECHAT_MAIN_PACKAGE_LIMIT_BYTES } from "../scripts/weapp-size";
 import { createWeappSandbox, type WxRequestCall } from "./helpers/weapp-sandbox";
 
 /** Builds the weapp once with default settings (~15 s) and checks what WeChat DevTools would get. */
@@ -25,6 +26,20 @@ describe("weapp build (default settings)", () => {
     const size = measureWeapp(distDir);
     expect(size.mainPackageBytes).toBeGreaterThan(0);
     expect(size.mainPackageBytes).toBeLessThanOrEqual(WECHAT_MAIN_PACKAGE_LIMIT_BYTES);
+  });
+
+  it("keeps its JavaScript within the project's 400 KB, the typed hooks in their own chunk, one @trpc/client", () => {
+    const size = measureWeapp(distDir);
+    expect(size.jsBytes).toBeLessThanOrEqual(JS_BUDGET_BYTES);
+    expect(size.jsFileBytes[`${HOOKS_CHUNK}.js`]).toBeGreaterThan(0);
+    // app.js loads the chunk at start, like Taro's vendors.js.
+    expect(readDist("app.js")).toContain(`require("./${HOOKS_CHUNK}")`);
+    const code = listFiles(distDir)
+      .filter((file) => file.endsWith(".js"))
+      .map(readDist)
+      .join("\n");
+    // pnpm installs one @trpc/client per peer set; the config's alias must leave one in the bundle.
+    expect(code.match(/TRPCClientError/g)).toHaveLength(1);
   });
 
   it("contains no dev code source (login or phone) and no mock WeChat path", () => {
