@@ -89,7 +89,7 @@ export default defineConfig<"webpack5">(() => {
         reduce_vars: true,
         switches: true,
         typeofs: true,
-        passes: 2,
+        passes: 3,
       },
       output: { ecma: 2020, ascii_only: false },
     },

@@ -19,7 +19,7 @@ export function ProblemBanner({ id, shown }: { id: string; shown: ShownProblem }
   return (
     <View
       id={id}
-      className="problem-banner"
+      className="panel problem-banner"
       data-operation={problem.operation}
       data-reason={problem.reason}
       data-action={problem.action}

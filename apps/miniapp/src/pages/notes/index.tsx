@@ -167,7 +167,7 @@ export default function NotesPage() {
       <View id="note-list" className="note-list">
         {notes.map((note) =>
           editing?.id === note.id ? (
-            <View key={note.id} id={`note-${note.id}`} className="note-item note-editing">
+            <View key={note.id} id={`note-${note.id}`} className="panel note-item note-editing">
               <NoteFields
                 ids={["note-edit-title", "note-edit-body"]}
                 draft={editing}
@@ -231,7 +231,7 @@ function NoteFields(props: { ids: [string, string]; draft: NoteDraft; onChange: 
 function NoteItem({ note, onEdit, onDelete }: { note: Note; onEdit: () => void; onDelete: () => void }) {
   const pending = note.id.startsWith(PENDING_ID_PREFIX);
   return (
-    <View id={`note-${note.id}`} className={pending ? "note-item note-pending" : "note-item"}>
+    <View id={`note-${note.id}`} className={pending ? "panel note-item note-pending" : "panel note-item"}>
       <Text className="note-title">{note.title}</Text>
       {note.body ? <Text className="note-body">{note.body}</Text> : null}
       <View className="note-footer">
