@@ -1,5 +1,6 @@
 import { useLaunch } from "@tarojs/taro";
 import type { PropsWithChildren } from "react";
+import { privacyConsent } from "./state/app-privacy";
 import { sessionStore } from "./state/app-session";
 import "./app.css";
 
@@ -7,6 +8,8 @@ function App({ children }: PropsWithChildren) {
   // Signing in at launch (not on first API call) lets the home page show the user at once; the
   // stored token is reused, so wx.login runs only when there is no usable session.
   useLaunch(() => {
+    // Before any page can tap chooseAvatar or getPhoneNumber; a no-op where WeChat has no privacy API.
+    privacyConsent.start();
     void sessionStore.start();
   });
   return children;

@@ -1,10 +1,12 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
+import { banUser } from "@mp-auth/api";
 import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, NOTES_MAX_PER_USER, type ErrorReason } from "@mp-auth/contract";
 import { createDatabase } from "@mp-auth/db";
 import { encryptForUser, getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, loginAs, request, startTestServer, uploadAvatar, type CallResult, type TestServer } from "./harness.ts";
+import { startOperator } from "./support/operator.ts";
 import { holdWriteLock } from "./support/other-process.ts";
 
 /**
@@ -99,6 +101,13 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   WX_CODE_INVALID: () => call(server.url, "auth.login", { input: { code: "f".repeat(32) } }),
   WX_CODE_USED: () => loginWithFault({ errcode: 40163 }),
   WX_USER_BLOCKED: () => loginWithFault({ errcode: 40226 }),
+  // An operator bans the user (as the operator CLI does): the next call is refused (accounts.test.ts has more).
+  ACCOUNT_BANNED: async () => {
+    const { token, user } = await login();
+    const operator = await startOperator({ databaseUrl: server.databaseUrl, avatarDir: server.uploadDir });
+    await banUser(operator, { userId: user.id, reason: "taxonomy trigger" }).finally(() => operator.close());
+    return me(token);
+  },
   WX_RATE_LIMITED: () => loginWithFault({ errcode: 45011 }),
   LOGIN_RATE_LIMITED: async () => {
     await call(limited.url, "auth.login", { input: { code: "a".repeat(32) } });

@@ -22,6 +22,14 @@ export {
 export { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 export { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
+export {
+  banUser,
+  getAccountStatus,
+  unbanUser,
+  type AccountState,
+  type AccountStatus,
+} from "./services/account-status.ts";
+export { deleteAccount } from "./services/account-deletion.ts";
 // Kept for clients written against the api's names; the contract is where they live.
 export type { ClientAction } from "@mp-auth/contract";
 export type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";

@@ -102,6 +102,12 @@ export const ERROR_TAXONOMY = {
     source: "code2Session 40226",
     message: "WeChat blocked this login as high-risk (errcode 40226).",
   },
+  ACCOUNT_BANNED: {
+    code: "FORBIDDEN",
+    action: "block",
+    source: "an operator banned this user (banUser); also refuses auth.login until the ban ends or is lifted",
+    message: "This account is banned.",
+  },
   WX_RATE_LIMITED: {
     code: "TOO_MANY_REQUESTS",
     action: "retry",
@@ -155,7 +161,7 @@ export const ERROR_TAXONOMY = {
     code: "NOT_FOUND",
     action: "show",
     source:
-      "an id that names nothing of the caller's: auth.revoke of a session not yours or not live, notes.update / notes.delete of a note not yours or gone",
+      "an id that names nothing of the caller's: auth.revoke of a session not yours or not live, notes.update / notes.delete of a note not yours or gone, an operator command on an unknown or deleted account",
     message: "Not found.",
   },
   UPLOAD_TOO_LARGE: {

@@ -21,6 +21,7 @@ export {
   type ReadErrorData,
 } from "./error-data.ts";
 export {
+  ACCOUNT_DELETION_CONFIRMATION,
   AVATAR_IMAGE_TYPES,
   AVATAR_MAX_BYTES,
   AVATAR_UPLOAD_FIELD,

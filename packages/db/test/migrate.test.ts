@@ -9,6 +9,7 @@ const sqliteMigrations = [
   "20261122000000_init",
   "20261122010000_phone_unique",
   "20261202000000_avatar_files",
+  "20261203000000_account_status",
   "20261205000000_notes",
 ];
 

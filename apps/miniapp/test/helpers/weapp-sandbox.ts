@@ -25,9 +25,32 @@ export interface WeappSandboxOptions {
   checkSessionSucceeds?: boolean;
 }
 
+/** What the weapp's onNeedPrivacyAuthorization listener is called with (see privacy-consent.ts). */
+export type WxPrivacyResolve = (option: { event: string; buttonId?: string }) => void;
+export type WxPrivacyListener = (resolve: WxPrivacyResolve, eventInfo: { referrer: string }) => void;
+
+/** A page registered with Page(), loaded the way WeChat opens it, with its rendered data kept. */
+export interface WeappPage {
+  /** The page's data as WeChat's renderer would hold it after every setData so far. */
+  data: Record<string, unknown>;
+  /** The texts of the rendered tree, in document order. */
+  texts: () => string[];
+  /** Whether a node with this id is rendered. */
+  has: (id: string) => boolean;
+  /** A WeChat event on the node with this id (e.g. "tap", "agreeprivacyauthorization"), through Taro's handler. */
+  dispatch: (id: string, type: string, detail?: Record<string, unknown>) => void;
+  unload: () => void;
+}
+
 export interface WeappSandbox {
   /** Calls App({ onLaunch }) like WeChat does at startup. */
   launch: () => void;
+  /** Loads `<route>.js` and runs onLoad / onShow / onReady on a page instance. */
+  openPage: (route: string) => WeappPage;
+  /** Listeners the bundle registered with wx.onNeedPrivacyAuthorization (base library 2.32.3+). */
+  privacyListeners: WxPrivacyListener[];
+  /** Calls of wx.openPrivacyContract. */
+  privacyContractOpenings: () => number;
   loginCalls: () => number;
   requests: WxRequestCall[];
   storage: Map<string, unknown>;
@@ -54,6 +77,9 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   const otherWxCalls = new Set<string>();
   const errors: unknown[] = [];
   let logins = 0;
+  const privacyListeners: WxPrivacyListener[] = [];
+  let privacyContractOpenings = 0;
+  let pageOptions: Record<string, unknown> | undefined;
   let appOptions: { onLaunch?: (this: unknown, launch: unknown) => void } | undefined;
 
   type Callbacks = { success?: (result: unknown) => void; fail?: (error: unknown) => void };
@@ -93,6 +119,20 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: 2 }),
     getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
     nextTick: (callback: () => void) => setTimeout(callback),
+    onNeedPrivacyAuthorization: (listener: WxPrivacyListener) => void privacyListeners.push(listener),
+    getPrivacySetting(callbacks: Callbacks) {
+      setTimeout(() =>
+        callbacks.success?.({
+          needAuthorization: true,
+          privacyContractName: "《沙箱小程序隐私保护指引》",
+          errMsg: "getPrivacySetting:ok",
+        }),
+      );
+    },
+    openPrivacyContract(callbacks: Callbacks) {
+      privacyContractOpenings++;
+      setTimeout(() => callbacks.success?.({ errMsg: "openPrivacyContract:ok" }));
+    },
     canIUse: () => true,
   };
   const wx = new Proxy(wxApis, {
@@ -114,7 +154,7 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     setInterval,
     clearInterval,
     App: (config: typeof appOptions) => void (appOptions = config),
-    Page: () => undefined,
+    Page: (config: Record<string, unknown>) => void (pageOptions = config),
     Component: () => undefined,
     Behavior: (definition: unknown) => definition,
     getApp: () => appOptions,
@@ -141,7 +181,42 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   };
   load(path.join(options.distDir, "app.js"));
 
+  function openPage(route: string): WeappPage {
+    pageOptions = undefined;
+    load(path.join(options.distDir, `${route}.js`));
+    const config = pageOptions as Record<string, unknown> | undefined;
+    if (!config) throw new Error(`${route}.js did not call Page()`);
+    const data: Record<string, unknown> = {};
+    // What WeChat's Page instance offers Taro: route, data and setData with data paths.
+    const page = Object.assign(Object.create(config) as Record<string, unknown>, {
+      route,
+      data,
+      setData(patch: Record<string, unknown>, callback?: () => void) {
+        for (const [key, value] of Object.entries(patch)) setPath(data, key, value);
+        if (callback) setTimeout(callback);
+      },
+    });
+    const lifecycle = (name: string, ...args: unknown[]) =>
+      (config[name] as (...a: unknown[]) => void).apply(page, args);
+    lifecycle("onLoad", {});
+    lifecycle("onShow");
+    lifecycle("onReady");
+    return {
+      data,
+      texts: () => collectNodes(data).flatMap((node) => (typeof node.v === "string" ? [node.v] : [])),
+      has: (id) => collectNodes(data).some((node) => node.uid === id),
+      dispatch(id, type, detail = {}) {
+        const target = { id, dataset: {} };
+        lifecycle("eh", { type, timeStamp: Date.now(), target, currentTarget: target, detail });
+      },
+      unload: () => lifecycle("onUnload"),
+    };
+  }
+
   return {
+    openPage,
+    privacyListeners,
+    privacyContractOpenings: () => privacyContractOpenings,
     launch() {
       if (!appOptions?.onLaunch) throw new Error("app.js did not call App({ onLaunch })");
       appOptions.onLaunch.call(appOptions, { path: "pages/home/index", query: {}, scene: 1001 });
@@ -152,4 +227,37 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     otherWxCalls,
     errors,
   };
+}
+
+/** Applies one setData key ("root.cn.[0].cn.[2].v") the way WeChat does. */
+function setPath(data: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".").map((part) => (/^\[\d+\]$/.test(part) ? Number(part.slice(1, -1)) : part));
+  let holder: Record<string | number, unknown> = data;
+  for (const [index, part] of parts.entries()) {
+    if (index === parts.length - 1) {
+      holder[part] = value;
+      return;
+    }
+    const next = holder[part];
+    if (typeof next !== "object" || next === null) holder[part] = typeof parts[index + 1] === "number" ? [] : {};
+    holder = holder[part] as Record<string | number, unknown>;
+  }
+}
+
+interface RenderedNode {
+  uid?: unknown;
+  v?: unknown;
+  cn?: RenderedNode[];
+}
+
+/** Taro's page data is a tree of nodes with children in `cn`; text nodes carry `v`. */
+function collectNodes(data: Record<string, unknown>): RenderedNode[] {
+  const nodes: RenderedNode[] = [];
+  const visit = (node: RenderedNode | undefined) => {
+    if (!node || typeof node !== "object") return;
+    nodes.push(node);
+    for (const child of node.cn ?? []) visit(child);
+  };
+  visit(data.root as RenderedNode | undefined);
+  return nodes;
 }

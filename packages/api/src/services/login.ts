@@ -4,6 +4,7 @@ import { WechatError } from "@mp-auth/wechat";
 import type { Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
+import { refuseBannedLogin } from "./account-status.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
 import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
@@ -150,6 +151,7 @@ async function exchangeCode(ctx: Context, code: string) {
           sessionKeyCiphertext,
           now,
         });
+        refuseBannedLogin(user, now);
         const { token, data } = newSessionData(ctx, user.id);
         const session = await tx.session.create({ data, select: { id: true } });
         return { token, user, expiresAt: data.expiresAt, sessionId: session.id };

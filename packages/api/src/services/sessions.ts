@@ -1,6 +1,7 @@
 import { rawQueryOf, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
 import type { Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
+import { refusalForRevokedSession } from "./account-status.ts";
 import { publicUserSelect, type PublicUser } from "./users.ts";
 import { createSessionToken, hashSessionToken, isWellFormedSessionToken, readBearerToken } from "./session-tokens.ts";
 
@@ -56,7 +57,8 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
 
   const session = await findSessionByTokenHash(ctx.deps.db, tokenHash);
   if (!session) throw sessionRefused("UNKNOWN_TOKEN");
-  if (session.revokedAt) throw sessionRefused("REVOKED");
+  // A ban revokes the user's sessions: while it lasts the client is told ACCOUNT_BANNED, not to log in again.
+  if (session.revokedAt) throw await refusalForRevokedSession(ctx.deps, session.user.id, ctx.now());
   const now = ctx.now();
   if (session.expiresAt.getTime() <= now.getTime()) throw sessionRefused("EXPIRED");
 

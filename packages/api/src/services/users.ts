@@ -1,4 +1,5 @@
 import type { Database, Prisma } from "@mp-auth/db";
+import { banSelect } from "./account-status.ts";
 
 /**
  * The only user fields that ever leave the server. openid, unionid and the encrypted session_key stay
@@ -55,6 +56,7 @@ export function upsertUserOnLogin(db: TransactionClient, identity: LoginIdentity
     where: { appid_openid: { appid: identity.appid, openid: identity.openid } },
     create: { appid: identity.appid, openid: identity.openid, unionid: identity.unionid ?? null, ...update },
     update,
-    select: publicUserSelect,
+    // The ban columns too: auth.login refuses a banned user inside its transaction (account-status.ts).
+    select: { ...publicUserSelect, ...banSelect },
   });
 }
