@@ -1,4 +1,9 @@
-import { NOTES_MAX_PER_USER, NOTES_PAGE_SIZE_DEFAULT, NOTES_PAGE_SIZE_MAX } from "@mp-auth/contract";
+import {
+  ACCOUNT_DELETION_CONFIRMATION,
+  NOTES_MAX_PER_USER,
+  NOTES_PAGE_SIZE_DEFAULT,
+  NOTES_PAGE_SIZE_MAX,
+} from "@mp-auth/contract";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiTestEngines, attempt, loginAs, startApiHarness, type ApiHarness } from "./api-harness.ts";
 
@@ -235,7 +240,19 @@ describe.each(await apiTestEngines())("notes on %s", (engine) => {
     await expect(notes.create({ title: "room again" })).resolves.toMatchObject({ title: "room again" });
   });
 
-  it("deleting the user (account deletion) deletes their notes", async () => {
+  it("account deletion (user.deleteAccount) erases the user's notes, and no one else's", async () => {
+    const { token, userId, notes } = await newUser();
+    const other = await newUser();
+    await notes.create({ title: "personal data" });
+    const kept = await other.notes.create({ title: "someone else's" });
+    await api.caller(token).user.deleteAccount({ confirm: ACCOUNT_DELETION_CONFIRMATION });
+    // The tombstone row stays; its notes do not.
+    expect(await api.db.user.count({ where: { id: userId } })).toBe(1);
+    expect(await api.db.note.count({ where: { userId } })).toBe(0);
+    expect((await other.notes.list()).items).toEqual([kept]);
+  });
+
+  it("removing the user row itself (a hard delete) cascades to the notes", async () => {
     const { userId, notes } = await newUser();
     await notes.create({ title: "personal data" });
     await api.db.user.delete({ where: { id: userId } });
