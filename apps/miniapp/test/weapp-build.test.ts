@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
+import { APPID_HEADER, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_API_URL } from "../config/client-env";
 import { miniappRoot, taroBuild } from "../scripts/taro-build";
@@ -122,6 +122,8 @@ describe("weapp bundle in a WeChat-like runtime (no fetch, AbortController, wind
     ]);
     expect(sandbox.requests[0]?.data).toBe(JSON.stringify({ 0: { code: "wx-code-1" } }));
     expect(sandbox.requests[1]?.header).toMatchObject({ Authorization: "Bearer token-1" });
+    // No TARO_APP_ID: no X-WX-Appid, which a server of one app accepts (WeChat's Referer names it anyway).
+    expect(Object.keys(sandbox.requests[1]?.header ?? {})).not.toContain(APPID_HEADER);
     expect(sandbox.storage.get("mp-auth.session")).toMatchObject({ token: "token-1" });
     expect(sandbox.errors).toEqual([]);
   });

@@ -6,8 +6,16 @@ export {
   type RouterInputs,
   type RouterOutputs,
 } from "./root.ts";
-export { createContextInner, type ApiDependencies } from "./context.ts";
-export { avatarStorages, createApiDependencies, type AvatarStorage, type WiredApi } from "./dependencies.ts";
+export { createContextInner, type ApiDependencies, type WechatApp } from "./context.ts";
+export {
+  avatarStorages,
+  createApiDependencies,
+  type AvatarStorage,
+  type WechatAppCredentials,
+  type WechatSettings,
+  type WiredApi,
+} from "./dependencies.ts";
+export { findLinkedAccounts, findUsersByUnionid, type LinkedAccount } from "./services/linked-accounts.ts";
 export { ApiError } from "./errors.ts";
 export { errorEnvelope, formatError, type FormattedError } from "./error-format.ts";
 export {

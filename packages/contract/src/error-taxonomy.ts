@@ -224,6 +224,25 @@ export const ERROR_TAXONOMY = {
     source: "a user already keeps the most a feature allows (notes.create at NOTES_MAX_PER_USER notes)",
     message: "You have reached the most you may keep here: delete some first.",
   },
+  // Several mini-programs on one server (README "Several mini-programs"): which app a request is for.
+  UNKNOWN_APPID: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid or the servicewechat.com Referer names an appid this server does not serve",
+    message: "This server serves no mini-program with the appid this request names: check TARO_APP_ID and WX_APPS.",
+  },
+  APPID_REQUIRED: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "several apps configured (WX_APPS) and the request names none",
+    message: "This server serves several mini-programs: send the app's appid in the X-WX-Appid header.",
+  },
+  APPID_MISMATCH: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid and the servicewechat.com Referer name different appids",
+    message: "The X-WX-Appid header and WeChat's Referer name different apps: rebuild with the right TARO_APP_ID.",
+  },
   INTERNAL: {
     code: "INTERNAL_SERVER_ERROR",
     action: "retry",

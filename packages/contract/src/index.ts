@@ -52,3 +52,4 @@ export {
   noteTitleProblem,
   type NoteField,
 } from "./note-rules.ts";
+export { APPID_HEADER, APPID_PATTERN, appidFromWechatReferer } from "./wechat-app.ts";

@@ -91,6 +91,10 @@ const TEXT_BY_REASON: Record<ErrorReason, string> = {
   DATABASE_BUSY: SERVER_BUSY,
   OVERLOADED: SERVER_BUSY,
   QUOTA_EXCEEDED: "数量已达上限，请先删除一些",
+  // The build's appid (TARO_APP_ID) and the server's apps (WX_APPS) disagree: the developer's to fix.
+  UNKNOWN_APPID: "小程序与服务器的 AppID 配置不一致，请联系管理员",
+  APPID_REQUIRED: "小程序未配置 AppID，请联系管理员",
+  APPID_MISMATCH: "小程序与服务器的 AppID 配置不一致，请联系管理员",
   INTERNAL: SERVER_FAULT,
 };
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
-import type { Context } from "../context.ts";
+import type { AppContext, Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
 import { refuseBannedLogin } from "./account-status.ts";
@@ -55,11 +55,11 @@ export interface LoginResult {
  * again by the same client (double tap, retry after a timeout) returns the same session instead of
  * WeChat's 40163; from any other client it is WX_CODE_USED.
  */
-export async function loginWithCode(ctx: Context, code: string): Promise<LoginResult> {
+export async function loginWithCode(ctx: AppContext, code: string): Promise<LoginResult> {
   const { deps } = ctx;
   await consumeLoginPoint(deps.loginRateLimiters.perIp, ctx.request.clientIp ?? "unknown", "from this address");
 
-  const codeKey = createHash("sha256").update(`wx-code:${deps.appid}:${code}`).digest("hex");
+  const codeKey = createHash("sha256").update(`wx-code:${ctx.app.appid}:${code}`).digest("hex");
   let inFlight = exchangesInFlight.get(deps);
   if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map<string, InFlightExchange>()));
   const caller = callerFingerprint(ctx);
@@ -124,11 +124,11 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
  * Concurrent first logins of one openid can race on the unique index where the database runs the
  * upsert as find-then-insert: the loser retries and lands on the winner's row.
  */
-async function exchangeCode(ctx: Context, code: string) {
-  const { deps } = ctx;
+async function exchangeCode(ctx: AppContext, code: string) {
+  const { deps, app } = ctx;
   let identity;
   try {
-    identity = await deps.wechat.code2Session(code);
+    identity = await app.wechat.code2Session(code);
   } catch (error) {
     if (error instanceof WechatError) {
       deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "code2Session refused");
@@ -137,7 +137,8 @@ async function exchangeCode(ctx: Context, code: string) {
     throw error;
   }
 
-  await consumeLoginPoint(deps.loginRateLimiters.perOpenid, identity.openid, "for this WeChat user");
+  // Keyed by app too: an openid means a user of one app only.
+  await consumeLoginPoint(deps.loginRateLimiters.perOpenid, `${app.appid}:${identity.openid}`, "for this WeChat user");
 
   const sessionKeyCiphertext = deps.secretBox.encrypt(identity.sessionKey);
   for (let attempt = 1; ; attempt++) {
@@ -145,7 +146,7 @@ async function exchangeCode(ctx: Context, code: string) {
       const now = ctx.now();
       const { token, user, expiresAt, sessionId } = await deps.db.$transaction(async (tx) => {
         const user = await upsertUserOnLogin(tx, {
-          appid: deps.appid,
+          appid: app.appid,
           openid: identity.openid,
           unionid: identity.unionid,
           sessionKeyCiphertext,

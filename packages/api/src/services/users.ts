@@ -2,11 +2,13 @@ import type { Database, Prisma } from "@mp-auth/db";
 import { banSelect } from "./account-status.ts";
 
 /**
- * The only user fields that ever leave the server. openid, unionid and the encrypted session_key stay
- * here: an explicit select means a new column cannot leak by accident.
+ * The user fields a request works with: the ones that leave the server (toPublicUserJson lists them),
+ * plus the appid, which the session check compares with the caller's app. openid, unionid and the
+ * encrypted session_key stay out: an explicit select means a new column cannot leak by accident.
  */
 export const publicUserSelect = {
   id: true,
+  appid: true,
   nickname: true,
   avatarUrl: true,
   phoneNumber: true,
