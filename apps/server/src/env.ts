@@ -1,4 +1,9 @@
-import { avatarStorages, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR, type WechatAppCredentials } from "@mp-auth/api";
+import {
+  avatarStorages,
+  DEFAULT_LOGIN_HISTORY_RETENTION_DAYS,
+  DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR,
+  type WechatAppCredentials,
+} from "@mp-auth/api";
 import { APPID_PATTERN } from "@mp-auth/contract";
 import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
@@ -105,6 +110,8 @@ export const serverEnvSchema = z
       .max(365 * 24 * 3600, "must be at most a year")
       .default(7 * 24 * 3600),
     SESSION_RETENTION_DAYS: z.coerce.number().int().min(0, "must be 0 or more days").default(30),
+    // Login attempts (auth.history, the admin CLI) are deleted this many days after they happened.
+    LOGIN_HISTORY_RETENTION_DAYS: wholeNumberSetting(1, 3650, DEFAULT_LOGIN_HISTORY_RETENTION_DAYS),
     SESSION_KEY_ENCRYPTION_KEY: z
       .string()
       .refine(

@@ -1,5 +1,11 @@
 import path from "node:path";
-import { createApiDependencies, sweepUnreferencedAvatars, type WiredApi } from "@mp-auth/api";
+import {
+  createApiDependencies,
+  sweepUnreferencedAvatars,
+  type ApiConfig,
+  type WechatSettings,
+  type WiredApi,
+} from "@mp-auth/api";
 import { dataDir, defaultDatabaseUrl } from "@mp-auth/db";
 import { MOCK_DEFAULT_APPID, mockAppsFor, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import type { Logger } from "pino";
@@ -48,37 +54,7 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
   }
 
   try {
-    const atRestKey = loadAtRestKey(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
-    if (atRestKey.source === "dev-file") {
-      logger.warn(
-        "SESSION_KEY_ENCRYPTION_KEY is not set: secrets at rest are encrypted with a generated dev key in .data/.",
-      );
-    }
-    const deps = await createApiDependencies({
-      databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
-      database: {
-        busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
-        fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
-      },
-      wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
-      atRestKey: atRestKey.key,
-      previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
-        ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
-        : [],
-      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
-      loginRateLimits: {
-        perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
-        perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
-      },
-      uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
-      // Development serves its own uploads over http; production avatars must be https.
-      allowHttpAvatarUrls: env.NODE_ENV !== "production" || mockWanted,
-      avatarStorage: env.AVATAR_STORAGE,
-      avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
-      publicUrl: env.PUBLIC_URL,
-      redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
-      logger,
-    });
+    const deps = await createApiDependencies(apiConfigFromEnv(env, wechat, logger));
 
     if (env.REDIS_URL && env.AVATAR_STORAGE === "local") {
       // Redis is what several instances share; local avatars are then served by one of them only.
@@ -128,4 +104,42 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
     await mock?.close();
     throw error;
   }
+}
+
+/**
+ * The API's settings from the server's settings: the one translation, used by the server (above) and
+ * by the operator CLI (`pnpm admin`, src/admin), so both open the same database, Redis and keys.
+ */
+export function apiConfigFromEnv(env: ServerEnv, wechat: WechatSettings, logger: Logger): ApiConfig {
+  const atRestKey = loadAtRestKey(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
+  if (atRestKey.source === "dev-file") {
+    logger.warn(
+      "SESSION_KEY_ENCRYPTION_KEY is not set: secrets at rest are encrypted with a generated dev key in .data/.",
+    );
+  }
+  return {
+    databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
+    database: {
+      busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
+      fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
+    },
+    wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
+    atRestKey: atRestKey.key,
+    previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
+      ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
+      : [],
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    loginRateLimits: {
+      perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
+      perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
+    },
+    uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
+    // Development serves its own uploads over http; production avatars must be https.
+    allowHttpAvatarUrls: env.NODE_ENV !== "production" || usesMockWechat(env),
+    avatarStorage: env.AVATAR_STORAGE,
+    avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
+    publicUrl: env.PUBLIC_URL,
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
+    logger,
+  };
 }

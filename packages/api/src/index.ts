@@ -10,6 +10,7 @@ export { createContextInner, type ApiDependencies, type WechatApp } from "./cont
 export {
   avatarStorages,
   createApiDependencies,
+  type ApiConfig,
   type AvatarStorage,
   type WechatAppCredentials,
   type WechatSettings,
@@ -30,6 +31,24 @@ export {
 export { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 export { DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "./services/upload-limits.ts";
 export { purgeEndedSessions } from "./services/sessions.ts";
+export {
+  findUsers,
+  listUserLoginAttempts,
+  listUserSessions,
+  OPERATOR_LOGINS_MAX,
+  revokeSessionAsOperator,
+  userLookupKinds,
+  type OperatorRevokeOutcome,
+  type OperatorUser,
+  type UserLookupKind,
+} from "./services/operator.ts";
+export {
+  addressNetwork,
+  DEFAULT_LOGIN_HISTORY_RETENTION_DAYS,
+  loginAttemptResults,
+  purgeLoginHistory,
+  type LoginAttemptResult,
+} from "./services/login-history.ts";
 export {
   banUser,
   getAccountStatus,

@@ -43,18 +43,21 @@ const expectedFirstMigrations: Record<TestEngine, string[]> = {
     "20261122010000_phone_unique",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
+    "20261204000000_login_history",
     "20261205000000_notes",
   ],
   postgresql: [
     "20261201000000_init",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
+    "20261204000000_login_history",
     "20261205000000_notes",
   ],
   mysql: [
     "20261201000000_init",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
+    "20261204000000_login_history",
     "20261205000000_notes",
   ],
 };
@@ -161,6 +164,7 @@ describe.each(serverEngines)("server database %s", (engine) => {
           "20261201000000_init",
           "20261202000000_avatar_files",
           "20261203000000_account_status",
+          "20261204000000_login_history",
           "20261205000000_notes",
         ],
       });

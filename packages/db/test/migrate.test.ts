@@ -10,6 +10,7 @@ const sqliteMigrations = [
   "20261122010000_phone_unique",
   "20261202000000_avatar_files",
   "20261203000000_account_status",
+  "20261204000000_login_history",
   "20261205000000_notes",
 ];
 

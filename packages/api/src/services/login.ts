@@ -7,6 +7,7 @@ import { wechatRefusal } from "../wechat-refusals.ts";
 import { refuseBannedLogin } from "./account-status.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
+import { noteLoginIdentity, recordLoginAttempt } from "./login-history.ts";
 import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
 
@@ -53,9 +54,14 @@ export interface LoginResult {
 /**
  * auth.login: rate limits, then the code exchange, idempotent for the code's life: the same code sent
  * again by the same client (double tap, retry after a timeout) returns the same session instead of
- * WeChat's 40163; from any other client it is WX_CODE_USED.
+ * WeChat's 40163; from any other client it is WX_CODE_USED. Every attempt, answered or refused, is
+ * recorded in the login history (services/login-history.ts).
  */
-export async function loginWithCode(ctx: AppContext, code: string): Promise<LoginResult> {
+export function loginWithCode(ctx: AppContext, code: string): Promise<LoginResult> {
+  return recordLoginAttempt(ctx, (attemptCtx) => loginWithCodeUnrecorded(attemptCtx, code));
+}
+
+async function loginWithCodeUnrecorded(ctx: AppContext, code: string): Promise<LoginResult> {
   const { deps } = ctx;
   await consumeLoginPoint(deps.loginRateLimiters.perIp, ctx.request.clientIp ?? "unknown", "from this address");
 
@@ -137,6 +143,7 @@ async function exchangeCode(ctx: AppContext, code: string) {
     throw error;
   }
 
+  noteLoginIdentity(ctx, identity.openid);
   // Keyed by app too: an openid means a user of one app only.
   await consumeLoginPoint(deps.loginRateLimiters.perOpenid, `${app.appid}:${identity.openid}`, "for this WeChat user");
 

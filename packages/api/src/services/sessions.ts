@@ -1,5 +1,5 @@
 import { rawQueryOf, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
-import type { Context } from "../context.ts";
+import type { ApiDependencies, Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
 import { refusalForRevokedSession } from "./account-status.ts";
 import { publicUserSelect, type PublicUser } from "./users.ts";
@@ -190,4 +190,24 @@ export async function purgeEndedSessions(db: Context["deps"]["db"], now: Date, r
     where: { OR: [{ expiresAt: { lt: cutoff } }, { revokedAt: { lt: cutoff } }] },
   });
   return count;
+}
+
+/**
+ * Ends one live session of `userId` (auth.revoke, the operator CLI) and drops the user's cached
+ * sessions, so the token is refused on its very next call on every instance. False when no live
+ * session with this id belongs to `userId`.
+ */
+export async function revokeSession(
+  deps: Pick<ApiDependencies, "db" | "sessionCache">,
+  target: { sessionId: string; userId: string },
+  reason: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await deps.db.session.updateMany({
+    where: { id: target.sessionId, userId: target.userId, revokedAt: null },
+    data: { revokedAt: now, revokedReason: reason },
+  });
+  if (result.count === 0) return false;
+  await deps.sessionCache.invalidateUser(target.userId);
+  return true;
 }

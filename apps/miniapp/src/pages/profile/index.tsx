@@ -286,7 +286,11 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
             {hint.count}
           </Text>
         </View>
-        {hint.problem ? <Text className="field-hint-line">{hint.problem}</Text> : null}
+        {hint.problem ? (
+          <Text id="profile-nickname-problem" className="field-hint-line">
+            {hint.problem}
+          </Text>
+        ) : null}
         <Button
           id="profile-save"
           className="button"
