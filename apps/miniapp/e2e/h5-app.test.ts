@@ -230,6 +230,11 @@ describe("H5 page against the server and the mock WeChat", () => {
     await otherRow.waitFor({ state: "visible", timeout: 15_000 });
     await expect.poll(() => page.locator(".session-current").count()).toBe(1);
     expect(await page.locator(".session-current .revoke-button").count()).toBe(0);
+    // The sign-in history: this user's logins so far (the page's and the second device's), in Chinese.
+    await page.locator("#history-list").waitFor({ state: "visible", timeout: 15_000 });
+    await expect.poll(() => page.locator(".history-item").count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator(".history-item").first().innerText()).toContain("登录成功");
+    expect(await page.locator("#history-list").innerText()).toContain("127.0.0.0/24");
     await screenshot("02-sessions");
 
     await page.locator(`#revoke-${otherSessionId}`).click();
@@ -361,7 +366,7 @@ describe("profile page", () => {
     await nicknameInput().fill(tooLong);
     await expect.poll(() => textOf("#profile-nickname-count")).toBe("21/20");
     // The field says it while typing, with the sentence the save will show.
-    await expect.poll(() => textOf(".field-hint-line")).toBe("昵称最多 20 个字");
+    await expect.poll(() => textOf("#profile-nickname-problem")).toBe("昵称最多 20 个字");
     const answersBefore = pageTrpcAnswers.length;
     await page.locator("#profile-save").click();
 

@@ -24,7 +24,8 @@ export async function taroBuild(options: TaroBuildOptions): Promise<{ durationMs
     MINIAPP_OUTPUT_DIR: options.outputDir,
     TARO_APP_API_URL: options.clientEnv?.TARO_APP_API_URL ?? "",
     TARO_APP_WX_MOCK_URL: options.clientEnv?.TARO_APP_WX_MOCK_URL ?? "",
-    // Taro itself reads TARO_APP_ID for project.config.json; keep the file's tourist appid by default.
+    // TARO_APP_ID: Taro writes it into project.config.json, and config/client-env.ts makes it the
+    // appid the link sends (X-WX-Appid). Unset keeps the file's tourist appid and sends none.
     ...(options.clientEnv?.TARO_APP_ID ? { TARO_APP_ID: options.clientEnv.TARO_APP_ID } : {}),
   };
   if (!options.clientEnv?.TARO_APP_ID) delete env.TARO_APP_ID;

@@ -7,4 +7,7 @@ export default defineAppConfig({
     backgroundColor: "#f5f6f7",
     backgroundTextStyle: "light",
   },
+  // WeChat's privacy consent: chooseAvatar, the nickname input and getPhoneNumber wait for the
+  // popup of src/components/privacy-popup.tsx (enforced by WeChat for every app since 2023-09-15).
+  __usePrivacyCheck__: true,
 });

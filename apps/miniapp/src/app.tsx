@@ -2,6 +2,7 @@ import { QueryClientProvider } from "@tanstack/react-query";
 import { useLaunch } from "@tarojs/taro";
 import type { PropsWithChildren } from "react";
 import { queryClient, wireQueriesToApp } from "./services/trpc";
+import { privacyConsent } from "./state/app-privacy";
 import { sessionStore } from "./state/app-session";
 import "./app.css";
 
@@ -10,6 +11,8 @@ function App({ children }: PropsWithChildren) {
   // stored token is reused, so wx.login runs only when there is no usable session.
   useLaunch(() => {
     wireQueriesToApp();
+    // Before any page can tap chooseAvatar or getPhoneNumber; a no-op where WeChat has no privacy API.
+    privacyConsent.start();
     void sessionStore.start();
   });
   return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;

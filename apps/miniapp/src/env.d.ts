@@ -7,6 +7,11 @@ declare namespace NodeJS {
     /** Build-time constants from config/index.ts (see config/client-env.ts). */
     TARO_APP_API_URL: string;
     TARO_APP_WX_MOCK_URL: string;
+    /**
+     * The build's appid, or "" (config/client-env.ts): sent as X-WX-Appid. Optional in the type
+     * because the Node scripts (scripts/taro-build.ts) leave it unset.
+     */
+    TARO_APP_ID?: string;
   }
 }
 

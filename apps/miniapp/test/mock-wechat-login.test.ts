@@ -42,6 +42,20 @@ describe("createMockWechatLogin", () => {
     ]);
   });
 
+  it("mints in the build's app when given its appid (a mock serving several apps)", async () => {
+    const { deps, requests } = fakeDeps(() => ({
+      statusCode: 200,
+      data: JSON.stringify({ code: "c", openid: "o-b" }),
+    }));
+    const source = createMockWechatLogin("http://mock", deps, "wxmock0000000000b2");
+    await source();
+    await source();
+    expect(requests.map((request) => request.body)).toEqual([
+      { appid: "wxmock0000000000b2" },
+      { appid: "wxmock0000000000b2", openid: "o-b" },
+    ]);
+  });
+
   it("reports HTTP errors and non-JSON answers clearly", async () => {
     const failing = createMockWechatLogin("http://mock", fakeDeps(() => ({ statusCode: 502, data: "<html>" })).deps);
     await expect(failing()).rejects.toThrow(/HTTP 502/);

@@ -22,6 +22,23 @@ describe("createMockPhoneCodeSource", () => {
     ]);
   });
 
+  it("mints in the build's app when given its appid", async () => {
+    const bodies: unknown[] = [];
+    const source = createMockPhoneCodeSource(
+      "http://mock",
+      {
+        async request(options) {
+          bodies.push(JSON.parse(options.data));
+          return { statusCode: 200, data: JSON.stringify({ code: "c" }) };
+        },
+        getStorageSync: () => "o-b",
+      },
+      "wxmock0000000000b2",
+    );
+    await source();
+    expect(bodies).toEqual([{ appid: "wxmock0000000000b2", openid: "o-b" }]);
+  });
+
   it("reports HTTP errors and answers without a code clearly", () => {
     expect(() => parseMintedPhoneCode(500, "", "x")).toThrow(/HTTP 500/);
     expect(() => parseMintedPhoneCode(200, "<html>", "x")).toThrow(/did not answer JSON/);

@@ -54,6 +54,12 @@ describe("classifyPhoneButtonDetail", () => {
     }
   });
 
+  it("recognises a refused privacy consent apart from a refused number", () => {
+    expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail privacy permission is not authorized" })).toEqual({
+      kind: "privacy-refused",
+    });
+  });
+
   it("recognises the exhausted quota by errno 1400001, as a number or a string", () => {
     expect(PHONE_QUOTA_EXHAUSTED_ERRNO).toBe(1400001);
     expect(classifyPhoneButtonDetail({ errMsg: "getPhoneNumber:fail quota", errno: 1400001 })).toEqual({

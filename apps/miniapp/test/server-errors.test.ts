@@ -5,6 +5,7 @@ import type { RunningServer } from "@mp-auth/server";
 import { createMiniappClient } from "@mp-auth/taro-link";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { confirmAndDeleteAccount } from "../src/services/account-deletion";
 import { uploadAvatarFile } from "../src/services/avatar-upload";
 import { nicknameRefusal } from "../src/services/nickname";
 import { userFacingError } from "../src/services/user-facing-error";
@@ -116,5 +117,56 @@ describe("the server's refusals, as the mini-program words them", () => {
       retryable: true,
       message: "无法连接服务器，请检查网络后重试",
     });
+  });
+});
+
+describe("account deletion, through the real client", () => {
+  it("asks first, deletes only on confirmation, signs out, and the next login is a new account", async () => {
+    const { client, session } = launch();
+    const before = await client.user.me.query();
+    const asked: string[] = [];
+    const signOuts = { count: 0 };
+    const deps = (confirm: boolean) => ({
+      showModal: async (options: { title: string; content: string }) => {
+        asked.push(options.content);
+        return { confirm };
+      },
+      deleteAccount: (input: { confirm: "DELETE" }) => client.user.deleteAccount.mutate(input),
+      signOut: () => {
+        signOuts.count++;
+        session.clear();
+      },
+    });
+
+    expect(await confirmAndDeleteAccount(deps(false))).toEqual({ kind: "cancelled" });
+    expect(await client.user.me.query()).toMatchObject({ id: before.id });
+    expect(signOuts.count).toBe(0);
+
+    expect(await confirmAndDeleteAccount(deps(true))).toEqual({ kind: "deleted" });
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toMatch(/永久删除/);
+    expect(signOuts.count).toBe(1);
+    expect(session.getToken()).toBeNull();
+
+    // Signed in again (the same WeChat user): a new, empty account.
+    const after = await client.user.me.query();
+    expect(after.id).not.toBe(before.id);
+    expect(after).toMatchObject({ nickname: null, avatarUrl: null, phoneNumber: null });
+  });
+
+  it("words a refused deletion and stays signed in", async () => {
+    const { client, session } = launch();
+    await client.user.me.query();
+    const outcome = await confirmAndDeleteAccount({
+      showModal: async () => ({ confirm: true }),
+      // What an outdated build would send: the server refuses it.
+      deleteAccount: () => client.user.deleteAccount.mutate({ confirm: "delete" as "DELETE" }),
+      signOut: () => session.clear(),
+    });
+    expect(outcome).toMatchObject({
+      kind: "failed",
+      problem: { reason: "INVALID_INPUT", action: "show", message: "注销确认无效，请重新操作" },
+    });
+    expect(session.getToken()).not.toBeNull();
   });
 });

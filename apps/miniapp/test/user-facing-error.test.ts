@@ -2,7 +2,13 @@ import { ERROR_REASONS, ERROR_TAXONOMY, INPUT_RULES, type InputIssueCode } from 
 import { readTrpcResponse, TaroRequestError } from "@mp-auth/taro-link";
 import { describe, expect, it } from "vitest";
 import { LoginCodeError, MissingCodeSourceError } from "../src/auth/code-source";
-import { inputIssueText, phoneButtonFeedback, userFacingError } from "../src/services/user-facing-error";
+import { formatDateTime } from "../src/services/format";
+import {
+  blockedUntilText,
+  inputIssueText,
+  phoneButtonFeedback,
+  userFacingError,
+} from "../src/services/user-facing-error";
 
 /** A tRPC error as the link surfaces it: a TRPCClientError whose `data` is the server's. */
 function serverError(message: string, data: Record<string, unknown>) {
@@ -40,6 +46,20 @@ describe("userFacingError: server reasons", () => {
       retryable: true,
       serverMessage: "busy",
     });
+  });
+
+  it("carries a ban's end to the blocked screen, worded in the device's time", () => {
+    const until = "2026-12-24T00:00:00.000Z";
+    const banned = userFacingError(
+      serverError("banned", { reason: "ACCOUNT_BANNED", action: "block", code: "FORBIDDEN", blockedUntil: until }),
+    );
+    expect(banned).toMatchObject({ reason: "ACCOUNT_BANNED", action: "block", blockedUntil: until });
+    expect(banned.message).toBe("该账号已被封禁，如有疑问请联系客服");
+    expect(blockedUntilText(until)).toBe(`封禁将于 ${formatDateTime(until)} 解除`);
+    // Until lifted: no end; and only ACCOUNT_BANNED carries one.
+    expect(userFacingError(contractError("ACCOUNT_BANNED"))).not.toHaveProperty("blockedUntil");
+    const other = serverError("x", { reason: "WX_USER_BLOCKED", action: "block", blockedUntil: until });
+    expect(userFacingError(other)).not.toHaveProperty("blockedUntil");
   });
 
   it("keeps a reason this build does not know, with the sentence of the operation", () => {
@@ -232,6 +252,10 @@ describe("phoneButtonFeedback", () => {
     expect(phoneButtonFeedback({ kind: "refused" })).toEqual({
       kind: "note",
       message: "你没有授权手机号，需要时可以再次点击绑定",
+    });
+    expect(phoneButtonFeedback({ kind: "privacy-refused" })).toEqual({
+      kind: "note",
+      message: "你没有同意隐私保护指引，暂时无法获取手机号，需要时可以再次点击绑定",
     });
     expect(phoneButtonFeedback({ kind: "quota-exhausted" })).toMatchObject({
       kind: "problem",

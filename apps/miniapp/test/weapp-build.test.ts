@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
+import { APPID_HEADER, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_API_URL } from "../config/client-env";
 import { miniappRoot, taroBuild } from "../scripts/taro-build";
 import { HOOKS_CHUNK } from "../config/index";
 import { JS_BUDGET_BYTES, listFiles, measureWeapp, WECHAT_MAIN_PACKAGE_LIMIT_BYTES } from "../scripts/weapp-size";
-import { createWeappSandbox, type WxRequestCall } from "./helpers/weapp-sandbox";
+import { createWeappSandbox, type WeappSandbox, type WxRequestCall } from "./helpers/weapp-sandbox";
 
 /** Builds the weapp once with default settings (~15 s) and checks what WeChat DevTools would get. */
 
@@ -60,6 +60,14 @@ describe("weapp build (default settings)", () => {
     expect(code).toContain(AVATAR_UPLOAD_PROCEDURE);
     // The plain HTTP route the server no longer has.
     expect(code).not.toMatch(/\/uploads\/avatar(?!s)/);
+  });
+
+  it("asks for WeChat's privacy consent and can answer it with an agreePrivacyAuthorization button", () => {
+    const appJson = JSON.parse(readDist("app.json")) as { __usePrivacyCheck__?: unknown };
+    expect(appJson.__usePrivacyCheck__).toBe(true);
+    // Taro's shared template forwards the button's agree event to the page's event handler.
+    expect(readDist("base.wxml")).toMatch(/<button [^>]*bindagreeprivacyauthorization="eh"/);
+    expect(readDist("pages/profile/index.js")).toContain("agreePrivacyAuthorization");
   });
 
   it("ships no server code (the router is imported as a type only)", () => {
@@ -150,6 +158,8 @@ describe("weapp bundle in a WeChat-like runtime (no fetch, AbortController, wind
     ]);
     expect(sandbox.requests[0]?.data).toBe(JSON.stringify({ 0: { code: "wx-code-1" } }));
     expect(sandbox.requests[1]?.header).toMatchObject({ Authorization: "Bearer token-1" });
+    // No TARO_APP_ID: no X-WX-Appid, which a server of one app accepts (WeChat's Referer names it anyway).
+    expect(Object.keys(sandbox.requests[1]?.header ?? {})).not.toContain(APPID_HEADER);
     expect(sandbox.storage.get("mp-auth.session")).toMatchObject({ token: "token-1" });
     expect(sandbox.errors).toEqual([]);
   });
@@ -205,5 +215,99 @@ describe("weapp bundle in a WeChat-like runtime (no fetch, AbortController, wind
       ["/notes.list"],
     );
     expect(sandbox.errors).toEqual([]);
+  });
+
+  describe("privacy consent", () => {
+    /** Launches the app, waits for the sign-in, and opens the profile page. */
+    async function profilePage() {
+      const sandbox = createWeappSandbox({ distDir, answer });
+      sandbox.launch();
+      await settle(() => sandbox.requests.length >= 2);
+      const page = sandbox.openPage("pages/profile/index");
+      await settle(() => page.has("profile-get-phone"));
+      return { sandbox, page };
+    }
+
+    /** WeChat calling the app's listener as a privacy component would; returns the answers it got. */
+    function wechatAsks(sandbox: WeappSandbox, referrer: string) {
+      const answers: { event: string; buttonId?: string }[] = [];
+      const listener = sandbox.privacyListeners.at(-1);
+      if (!listener) throw new Error("the app registered no onNeedPrivacyAuthorization listener");
+      listener((option) => void answers.push(option), { referrer });
+      return answers;
+    }
+
+    it("registers one onNeedPrivacyAuthorization listener at launch", async () => {
+      const { sandbox, page } = await profilePage();
+      expect(sandbox.privacyListeners).toHaveLength(1);
+      expect(page.has("privacy-popup")).toBe(false);
+      expect(page.has("profile-avatar-upload")).toBe(true);
+    });
+
+    it("shows the popup while WeChat waits and answers every pending trigger with the agree button's id", async () => {
+      const { sandbox, page } = await profilePage();
+      const avatar = wechatAsks(sandbox, "button.chooseAvatar");
+      const phone = wechatAsks(sandbox, "button.getPhoneNumber");
+      await settle(() => page.texts().includes("《沙箱小程序隐私保护指引》"));
+
+      expect(page.has("privacy-popup")).toBe(true);
+      expect(page.texts()).toEqual(expect.arrayContaining(["用户隐私保护提示", "同意", "拒绝"]));
+      // The popup reported itself as seen, and nothing was answered before the user chose.
+      expect(avatar).toEqual([{ event: "exposureAuthorization" }]);
+      expect(phone).toEqual([{ event: "exposureAuthorization" }]);
+
+      page.dispatch("privacy-contract", "tap");
+      expect(sandbox.privacyContractOpenings()).toBe(1);
+
+      page.dispatch("privacy-agree", "agreeprivacyauthorization");
+      await settle(() => !page.has("privacy-popup"));
+      expect(page.has("privacy-popup")).toBe(false);
+      expect(avatar.at(-1)).toEqual({ event: "agree", buttonId: "privacy-agree" });
+      expect(phone.at(-1)).toEqual({ event: "agree", buttonId: "privacy-agree" });
+      expect(sandbox.errors).toEqual([]);
+    });
+
+    it("answers disagree when refused, keeps the profile usable and asks again at the next tap", async () => {
+      const { sandbox, page } = await profilePage();
+      const first = wechatAsks(sandbox, "button.getPhoneNumber");
+      await settle(() => page.has("privacy-popup"));
+      page.dispatch("privacy-disagree", "tap");
+      await settle(() => !page.has("privacy-popup"));
+
+      expect(first.at(-1)).toEqual({ event: "disagree" });
+      expect(page.has("privacy-popup")).toBe(false);
+      // WeChat then fails the button; the page says why instead of an error, and every button stays.
+      page.dispatch("profile-get-phone", "getphonenumber", {
+        errMsg: "getPhoneNumber:fail privacy permission is not authorized",
+      });
+      await settle(() => page.has("profile-note"));
+      expect(page.texts()).toContain("你没有同意隐私保护指引，暂时无法获取手机号，需要时可以再次点击绑定");
+      for (const id of ["profile-avatar-upload", "profile-nickname-input", "profile-save", "profile-get-phone"])
+        expect(page.has(id)).toBe(true);
+
+      const retry = wechatAsks(sandbox, "button.getPhoneNumber");
+      await settle(() => page.has("privacy-popup"));
+      expect(page.has("privacy-popup")).toBe(true);
+      page.dispatch("privacy-agree", "agreeprivacyauthorization");
+      await settle(() => retry.length >= 2);
+      expect(retry.at(-1)).toEqual({ event: "agree", buttonId: "privacy-agree" });
+      expect(first).toHaveLength(2);
+      expect(sandbox.errors).toEqual([]);
+    });
+
+    it("never leaves WeChat waiting: no popup mounted, or its page closed, means disagree", async () => {
+      const sandbox = createWeappSandbox({ distDir, answer });
+      sandbox.launch();
+      await settle(() => sandbox.requests.length >= 2);
+      expect(wechatAsks(sandbox, "button.chooseAvatar")).toEqual([{ event: "disagree" }]);
+
+      const page = sandbox.openPage("pages/profile/index");
+      await settle(() => page.has("profile-get-phone"));
+      const pending = wechatAsks(sandbox, "input.nickname");
+      await settle(() => page.has("privacy-popup"));
+      page.unload();
+      await settle(() => pending.at(-1)?.event === "disagree");
+      expect(pending.at(-1)).toEqual({ event: "disagree" });
+    });
   });
 });

@@ -33,7 +33,7 @@ export function devBanner(server: Pick<RunningServer, "trpcUrl" | "mockWechatUrl
     ["API", `${server.trpcUrl}   (curl examples: README, "Try the API")`],
     server.mockWechatUrl
       ? ["Mock WeChat", `${server.mockWechatUrl}   (WX_APPID unset: logins are fake)`]
-      : ["WeChat", "the real WeChat API (WX_APPID is set)"],
+      : ["WeChat", "the real WeChat API (WX_APPID or WX_APPS is set)"],
     ["Mini-program", `${WEAPP_DIST_DIR}   (open it in WeChat DevTools; \`pnpm dev\` rebuilds it)`],
     ["In a browser", `\`pnpm dev:h5\` from the repository root, then open ${H5_DEV_URL}`],
   ];

@@ -1,4 +1,10 @@
-import { avatarStorages, DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR } from "@mp-auth/api";
+import {
+  avatarStorages,
+  DEFAULT_LOGIN_HISTORY_RETENTION_DAYS,
+  DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR,
+  type WechatAppCredentials,
+} from "@mp-auth/api";
+import { APPID_PATTERN } from "@mp-auth/contract";
 import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
@@ -11,6 +17,51 @@ import { shutdownEnvShape } from "./shutdown.ts";
 const booleanFlag = z
   .enum(["true", "false", "1", "0"], { error: "must be 1/true or 0/false" })
   .transform((value) => value === "true" || value === "1");
+
+const APPID_RULE = "must look like a mini-program appid (wx + 16 chars)";
+const SECRET_MIN_LENGTH = 16;
+const SECRET_RULE = "looks too short for an AppSecret";
+
+/**
+ * WX_APPS: several mini-programs on one server, `appid:secret` pairs separated by commas
+ * (`wxaaaaaaaaaaaaaaaa:secret1,wxbbbbbbbbbbbbbbbb:secret2`). AppSecrets are 32 hex characters, so
+ * neither separator can occur in one. Problems name the entry by position and appid, never the secret.
+ */
+const wechatAppsSetting = z.string().transform((value, ctx): WechatAppCredentials[] => {
+  const apps: WechatAppCredentials[] = [];
+  const entries = value.split(",").map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    const separator = entry.indexOf(":");
+    const appid = separator < 0 ? "" : entry.slice(0, separator).trim();
+    const secret = separator < 0 ? "" : entry.slice(separator + 1).trim();
+    const where = `entry ${index + 1} of ${entries.length}`;
+    if (!appid || !secret) {
+      ctx.addIssue({ code: "custom", message: `${where} must be appid:secret (pairs separated by commas)` });
+    } else if (!APPID_PATTERN.test(appid)) {
+      ctx.addIssue({ code: "custom", message: `${where}: the appid ${APPID_RULE}` });
+    } else if (secret.length < SECRET_MIN_LENGTH) {
+      ctx.addIssue({ code: "custom", message: `${where} (${appid}): the secret ${SECRET_RULE}` });
+    } else if (apps.some((app) => app.appid === appid)) {
+      ctx.addIssue({ code: "custom", message: `${where}: ${appid} is listed twice` });
+    } else {
+      apps.push({ appid, secret });
+    }
+  });
+  return apps;
+});
+
+/** WX_MOCK_APPIDS: the appids the mock WeChat serves (comma-separated), each with a secret of its own. */
+const mockAppidsSetting = z.string().transform((value, ctx): string[] => {
+  const appids = value
+    .split(",")
+    .map((appid) => appid.trim())
+    .filter(Boolean);
+  if (appids.length === 0) ctx.addIssue({ code: "custom", message: "must list at least one appid" });
+  const bad = appids.filter((appid) => !APPID_PATTERN.test(appid));
+  if (bad.length > 0) ctx.addIssue({ code: "custom", message: `${bad.join(", ")}: ${APPID_RULE}` });
+  if (new Set(appids).size !== appids.length) ctx.addIssue({ code: "custom", message: "lists an appid twice" });
+  return appids;
+});
 
 const port = (fallback: number) =>
   z.coerce
@@ -37,11 +88,11 @@ export const serverEnvSchema = z
       )
       .optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-    WX_APPID: z
-      .string()
-      .regex(/^wx[0-9a-zA-Z]{10,30}$/, "must look like a mini-program appid (wx + 16 chars)")
-      .optional(),
-    WX_SECRET: z.string().min(16, "looks too short for an AppSecret").optional(),
+    WX_APPID: z.string().regex(APPID_PATTERN, APPID_RULE).optional(),
+    WX_SECRET: z.string().min(SECRET_MIN_LENGTH, SECRET_RULE).optional(),
+    // Several mini-programs on one server (README "Several mini-programs"); instead of WX_APPID/WX_SECRET.
+    WX_APPS: wechatAppsSetting.optional(),
+    WX_MOCK_APPIDS: mockAppidsSetting.optional(),
     WX_API_BASE: z
       .url({ error: "must be a URL such as https://api.weixin.qq.com" })
       .default("https://api.weixin.qq.com"),
@@ -59,6 +110,8 @@ export const serverEnvSchema = z
       .max(365 * 24 * 3600, "must be at most a year")
       .default(7 * 24 * 3600),
     SESSION_RETENTION_DAYS: z.coerce.number().int().min(0, "must be 0 or more days").default(30),
+    // Login attempts (auth.history, the admin CLI) are deleted this many days after they happened.
+    LOGIN_HISTORY_RETENTION_DAYS: wholeNumberSetting(1, 3650, DEFAULT_LOGIN_HISTORY_RETENTION_DAYS),
     SESSION_KEY_ENCRYPTION_KEY: z
       .string()
       .refine(
@@ -120,6 +173,29 @@ export const serverEnvSchema = z
         message: "set WX_APPID and WX_SECRET together, or neither to use the mock WeChat",
       });
     }
+    if (env.WX_APPS && (env.WX_APPID || env.WX_SECRET)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_APPS"],
+        message:
+          "is set together with WX_APPID / WX_SECRET: list every app in WX_APPS (appid:secret,...), or use WX_APPID and WX_SECRET for one",
+      });
+    }
+    if (env.WX_MOCK_APPIDS && !usesMockWechat(env)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_MOCK_APPIDS"],
+        message: "only applies to the mock WeChat (WX_APPID / WX_APPS unset, or WX_MOCK=1): unset it",
+      });
+    }
+    if (env.WX_MOCK === true && env.WX_APPS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WX_MOCK"],
+        message:
+          "is set together with WX_APPS: choose the real WeChat apps (unset WX_MOCK) or the mock (unset WX_APPS; WX_MOCK_APPIDS names its apps)",
+      });
+    }
     if (env.WX_MOCK === true && env.WX_APPID) {
       ctx.addIssue({
         code: "custom",
@@ -128,13 +204,13 @@ export const serverEnvSchema = z
           "is set together with WX_APPID: choose the real WeChat app (unset WX_MOCK) or the mock (unset WX_APPID and WX_SECRET)",
       });
     }
-    if (!env.WX_APPID && !usesMockWechat(env)) {
+    if (!usesRealWechat(env) && !usesMockWechat(env)) {
       ctx.addIssue({
         code: "custom",
         path: ["WX_APPID"],
         message:
           env.NODE_ENV === "production"
-            ? "WX_APPID and WX_SECRET are required in production (your mini-program's AppID and AppSecret); set WX_MOCK=1 instead to run a demo or staging server against the mock WeChat"
+            ? "WX_APPID and WX_SECRET are required in production (your mini-program's AppID and AppSecret; WX_APPS for several); set WX_MOCK=1 instead to run a demo or staging server against the mock WeChat"
             : "WX_APPID and WX_SECRET are required when WX_MOCK=0 turns the mock WeChat off",
       });
     }
@@ -176,8 +252,14 @@ export type ServerEnv = z.infer<typeof serverEnvSchema>;
  * Whether a real WeChat app is configured, rather than the mock. The one place that decides, so
  * the rules that follow it (PUBLIC_URL below, the encryption key) follow a future explicit switch.
  */
-export function usesRealWechat(env: Pick<ServerEnv, "WX_APPID">): boolean {
-  return Boolean(env.WX_APPID);
+export function usesRealWechat(env: Pick<ServerEnv, "WX_APPID" | "WX_APPS">): boolean {
+  return Boolean(env.WX_APPID || env.WX_APPS);
+}
+
+/** The real WeChat apps configured: WX_APPID + WX_SECRET (one), or WX_APPS (several); empty with the mock. */
+export function realWechatApps(env: Pick<ServerEnv, "WX_APPID" | "WX_SECRET" | "WX_APPS">): WechatAppCredentials[] {
+  if (env.WX_APPS) return env.WX_APPS;
+  return env.WX_APPID && env.WX_SECRET ? [{ appid: env.WX_APPID, secret: env.WX_SECRET }] : [];
 }
 
 /**
@@ -185,9 +267,9 @@ export function usesRealWechat(env: Pick<ServerEnv, "WX_APPID">): boolean {
  * for local work (CORS for any origin, http avatar URLs): an explicit WX_MOCK=1, or development and
  * tests without WX_APPID. In production nothing is permissive unless WX_MOCK=1 says so.
  */
-export function usesMockWechat(env: Pick<ServerEnv, "WX_APPID" | "WX_MOCK" | "NODE_ENV">): boolean {
-  if (env.WX_MOCK !== undefined) return env.WX_MOCK && !env.WX_APPID;
-  return !env.WX_APPID && env.NODE_ENV !== "production";
+export function usesMockWechat(env: Pick<ServerEnv, "WX_APPID" | "WX_APPS" | "WX_MOCK" | "NODE_ENV">): boolean {
+  if (env.WX_MOCK !== undefined) return env.WX_MOCK && !usesRealWechat(env);
+  return !usesRealWechat(env) && env.NODE_ENV !== "production";
 }
 
 /**
@@ -197,7 +279,7 @@ export function usesMockWechat(env: Pick<ServerEnv, "WX_APPID" | "WX_MOCK" | "NO
  * forged Host would put an attacker's origin into URLs that other users' phones then load.
  */
 export function uploadOriginFromRequest(
-  env: Pick<ServerEnv, "NODE_ENV" | "PUBLIC_URL" | "WX_APPID">,
+  env: Pick<ServerEnv, "NODE_ENV" | "PUBLIC_URL" | "WX_APPID" | "WX_APPS">,
 ): "not-needed" | "allow" | "warn" | "refuse" {
   if (env.PUBLIC_URL) return "not-needed";
   if (env.NODE_ENV !== "production") return "allow";

@@ -9,7 +9,7 @@ import {
   procedureMethod,
   type ApiDependencies,
 } from "@mp-auth/api";
-import { AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
+import { APPID_HEADER, AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { checkDatabaseHealth } from "@mp-auth/db";
 import type { TRPCError } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -144,6 +144,10 @@ export function createHttpServer({
     userAgent: req.headers["user-agent"],
     clientIp: clientAddress(req, trustProxy),
     origin: `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`,
+    // Which mini-program the request is for (README "Several mini-programs"); resolved per call.
+    // Node joins a repeated custom header with ", ": no appid matches that, so it is UNKNOWN_APPID.
+    appid: req.headers[APPID_HEADER] as string | undefined,
+    referer: req.headers.referer,
   });
 
   /** One onError for both paths: the same calls are logged whichever path answered them. */
@@ -199,7 +203,7 @@ export function createHttpServer({
   const corsMiddleware = cors({
     origin: corsOrigins === true ? true : corsOrigins.length > 0 ? corsOrigins : false,
     methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: ["authorization", "content-type", "trpc-accept", "x-trpc-source"],
+    allowedHeaders: ["authorization", "content-type", "trpc-accept", "x-trpc-source", APPID_HEADER],
     maxAge: 600,
   });
 

@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import { purgeEndedSessions } from "@mp-auth/api";
+import { purgeEndedSessions, purgeLoginHistory } from "@mp-auth/api";
 import type { DestinationStream } from "pino";
 import { parseServerEnv } from "./env.ts";
 import { httpBounds } from "./http-bounds.ts";
@@ -70,12 +70,19 @@ export async function startServer({
     throw error;
   }
 
-  // Ended sessions are kept SESSION_RETENTION_DAYS for the record, then deleted.
+  // Ended sessions are kept SESSION_RETENTION_DAYS for the record, then deleted; login attempts
+  // LOGIN_HISTORY_RETENTION_DAYS.
   const purge = () =>
-    purgeEndedSessions(deps.db, new Date(), env.SESSION_RETENTION_DAYS).then(
-      (count) => count > 0 && logger.info({ count }, "purged ended sessions"),
-      (error: unknown) => logger.warn({ err: error }, "purging ended sessions failed"),
-    );
+    Promise.all([
+      purgeEndedSessions(deps.db, new Date(), env.SESSION_RETENTION_DAYS).then(
+        (count) => count > 0 && logger.info({ count }, "purged ended sessions"),
+        (error: unknown) => logger.warn({ err: error }, "purging ended sessions failed"),
+      ),
+      purgeLoginHistory(deps.db, new Date(), env.LOGIN_HISTORY_RETENTION_DAYS).then(
+        (count) => count > 0 && logger.info({ count }, "purged old login history"),
+        (error: unknown) => logger.warn({ err: error }, "purging login history failed"),
+      ),
+    ]);
   await purge();
   const purgeTimer = setInterval(() => void purge(), PURGE_INTERVAL_MS);
   purgeTimer.unref();

@@ -1,14 +1,20 @@
 import path from "node:path";
-import { createApiDependencies, sweepUnreferencedAvatars, type WiredApi } from "@mp-auth/api";
+import {
+  createApiDependencies,
+  sweepUnreferencedAvatars,
+  type ApiConfig,
+  type WechatSettings,
+  type WiredApi,
+} from "@mp-auth/api";
 import { dataDir, defaultDatabaseUrl } from "@mp-auth/db";
-import { MOCK_DEFAULT_APPID, MOCK_DEFAULT_SECRET, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { MOCK_DEFAULT_APPID, mockAppsFor, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import type { Logger } from "pino";
 import { loadAtRestKey } from "./at-rest-key.ts";
-import { uploadOriginFromRequest, usesMockWechat, type ServerEnv } from "./env.ts";
+import { realWechatApps, uploadOriginFromRequest, usesMockWechat, type ServerEnv } from "./env.ts";
 
 export interface WiredServer {
   deps: WiredApi;
-  /** Set when WX_APPID is unset: the mock WeChat this server started and talks to. */
+  /** Set when no real app is configured: the mock WeChat this server started and talks to. */
   mock: MockWechat | undefined;
   /** `true` reflects any origin; a list allows those origins; empty means no CORS headers. */
   corsOrigins: true | string[];
@@ -24,21 +30,22 @@ const AVATAR_SWEEP_INTERVAL_MS = 3600_000;
  */
 export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredServer> {
   let mock: MockWechat | undefined;
-  let wechat: { appid: string; secret: string; baseUrl: string };
+  let wechat: { apps: readonly { appid: string; secret: string }[]; baseUrl: string };
   const mockWanted = usesMockWechat(env);
-  if (env.WX_APPID && env.WX_SECRET) {
-    wechat = { appid: env.WX_APPID, secret: env.WX_SECRET, baseUrl: env.WX_API_BASE };
-    logger.info({ appid: env.WX_APPID, wechatApiBase: env.WX_API_BASE }, "using WeChat");
+  const realApps = realWechatApps(env);
+  if (realApps.length > 0) {
+    wechat = { apps: realApps, baseUrl: env.WX_API_BASE };
+    // Appids only: secrets never reach a log line.
+    logger.info({ appids: realApps.map((app) => app.appid), wechatApiBase: env.WX_API_BASE }, "using WeChat");
   } else if (mockWanted) {
     mock = await startMockWechat({
       host: "127.0.0.1",
       port: env.WX_MOCK_PORT,
-      appid: MOCK_DEFAULT_APPID,
-      secret: MOCK_DEFAULT_SECRET,
+      apps: mockAppsFor(env.WX_MOCK_APPIDS ?? [MOCK_DEFAULT_APPID]),
     });
-    wechat = { appid: mock.appid, secret: mock.secret, baseUrl: mock.url };
+    wechat = { apps: mock.apps, baseUrl: mock.url };
     logger.warn(
-      { mockWechatUrl: mock.url, appid: mock.appid },
+      { mockWechatUrl: mock.url, appids: mock.apps.map((app) => app.appid) },
       "Using the MOCK WeChat server (WX_APPID unset): logins are fake; set WX_APPID and WX_SECRET for a real mini-program.",
     );
   } else {
@@ -47,37 +54,7 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
   }
 
   try {
-    const atRestKey = loadAtRestKey(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
-    if (atRestKey.source === "dev-file") {
-      logger.warn(
-        "SESSION_KEY_ENCRYPTION_KEY is not set: secrets at rest are encrypted with a generated dev key in .data/.",
-      );
-    }
-    const deps = await createApiDependencies({
-      databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
-      database: {
-        busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
-        fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
-      },
-      wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
-      atRestKey: atRestKey.key,
-      previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
-        ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
-        : [],
-      sessionTtlSeconds: env.SESSION_TTL_SECONDS,
-      loginRateLimits: {
-        perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
-        perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
-      },
-      uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
-      // Development serves its own uploads over http; production avatars must be https.
-      allowHttpAvatarUrls: env.NODE_ENV !== "production" || mockWanted,
-      avatarStorage: env.AVATAR_STORAGE,
-      avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
-      publicUrl: env.PUBLIC_URL,
-      redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
-      logger,
-    });
+    const deps = await createApiDependencies(apiConfigFromEnv(env, wechat, logger));
 
     if (env.REDIS_URL && env.AVATAR_STORAGE === "local") {
       // Redis is what several instances share; local avatars are then served by one of them only.
@@ -127,4 +104,42 @@ export async function wireServer(env: ServerEnv, logger: Logger): Promise<WiredS
     await mock?.close();
     throw error;
   }
+}
+
+/**
+ * The API's settings from the server's settings: the one translation, used by the server (above) and
+ * by the operator CLI (`pnpm admin`, src/admin), so both open the same database, Redis and keys.
+ */
+export function apiConfigFromEnv(env: ServerEnv, wechat: WechatSettings, logger: Logger): ApiConfig {
+  const atRestKey = loadAtRestKey(env.SESSION_KEY_ENCRYPTION_KEY, dataDir);
+  if (atRestKey.source === "dev-file") {
+    logger.warn(
+      "SESSION_KEY_ENCRYPTION_KEY is not set: secrets at rest are encrypted with a generated dev key in .data/.",
+    );
+  }
+  return {
+    databaseUrl: env.DATABASE_URL ?? defaultDatabaseUrl(),
+    database: {
+      busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
+      fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
+    },
+    wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
+    atRestKey: atRestKey.key,
+    previousAtRestKeys: env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS
+      ? [Buffer.from(env.SESSION_KEY_ENCRYPTION_KEY_PREVIOUS, "base64")]
+      : [],
+    sessionTtlSeconds: env.SESSION_TTL_SECONDS,
+    loginRateLimits: {
+      perIpPerMinute: env.LOGIN_RATE_LIMIT_PER_IP,
+      perOpenidPerMinute: env.LOGIN_RATE_LIMIT_PER_OPENID,
+    },
+    uploadRateLimitPerHour: env.UPLOAD_RATE_LIMIT_PER_USER,
+    // Development serves its own uploads over http; production avatars must be https.
+    allowHttpAvatarUrls: env.NODE_ENV !== "production" || usesMockWechat(env),
+    avatarStorage: env.AVATAR_STORAGE,
+    avatarDir: path.join(env.UPLOAD_DIR ?? path.join(dataDir, "uploads"), "avatars"),
+    publicUrl: env.PUBLIC_URL,
+    redis: env.REDIS_URL ? { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : undefined,
+    logger,
+  };
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseServerEnv, uploadOriginFromRequest, usesMockWechat } from "../src/env.ts";
+import {
+  ConfigError,
+  parseServerEnv,
+  realWechatApps,
+  uploadOriginFromRequest,
+  usesMockWechat,
+  usesRealWechat,
+} from "../src/env.ts";
 
 describe("server configuration", () => {
   it("has working defaults (mock WeChat, port 3000, 7-day sessions)", () => {
@@ -94,6 +101,77 @@ describe("server configuration", () => {
 
   it("requires WX_APPID and WX_SECRET together", () => {
     expect(() => parseServerEnv({ WX_APPID: "wx1234567890abcdef" })).toThrow(/WX_APPID and WX_SECRET together/);
+  });
+
+  describe("several mini-programs (WX_APPS, WX_MOCK_APPIDS)", () => {
+    const secretA = "0123456789abcdef0123456789abcdef";
+    const secretB = "fedcba9876543210fedcba9876543210";
+    const key = { SESSION_KEY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64") };
+
+    it("reads appid:secret pairs, and one app stays WX_APPID + WX_SECRET", () => {
+      const env = parseServerEnv({ ...key, WX_APPS: ` wxaaaaaaaaaaaaaaaa:${secretA} , wxbbbbbbbbbbbbbbbb:${secretB}` });
+      expect(realWechatApps(env)).toEqual([
+        { appid: "wxaaaaaaaaaaaaaaaa", secret: secretA },
+        { appid: "wxbbbbbbbbbbbbbbbb", secret: secretB },
+      ]);
+      expect(usesRealWechat(env)).toBe(true);
+      expect(usesMockWechat(env)).toBe(false);
+      const one = parseServerEnv({ ...key, WX_APPID: "wx1234567890abcdef", WX_SECRET: secretA });
+      expect(realWechatApps(one)).toEqual([{ appid: "wx1234567890abcdef", secret: secretA }]);
+      expect(realWechatApps(parseServerEnv({}))).toEqual([]);
+    });
+
+    it("refuses malformed entries, naming them but never echoing a secret", () => {
+      for (const [value, problem] of [
+        [`wxaaaaaaaaaaaaaaaa${secretA}`, /entry 1 of 1 must be appid:secret/],
+        [`notanappid:${secretA}`, /entry 1 of 1: the appid must look like/],
+        [`wxaaaaaaaaaaaaaaaa:${secretA},wxbbbbbbbbbbbbbbbb:short`, /entry 2 of 2 \(wxbbbbbbbbbbbbbbbb\): the secret/],
+        [`wxaaaaaaaaaaaaaaaa:${secretA},wxaaaaaaaaaaaaaaaa:${secretB}`, /wxaaaaaaaaaaaaaaaa is listed twice/],
+        [",", /WX_APPS: entry 1 of 2/],
+      ] as const) {
+        let message = "";
+        try {
+          parseServerEnv({ ...key, WX_APPS: value });
+        } catch (error) {
+          message = (error as Error).message;
+        }
+        expect(message).toMatch(problem);
+        expect(message).not.toContain(secretA);
+        expect(message).not.toContain(secretB);
+      }
+    });
+
+    it("fails closed on mixed or misplaced settings", () => {
+      expect(() =>
+        parseServerEnv({
+          ...key,
+          WX_APPS: `wxaaaaaaaaaaaaaaaa:${secretA}`,
+          WX_APPID: "wx1234567890abcdef",
+          WX_SECRET: secretB,
+        }),
+      ).toThrow(/WX_APPS: is set together with WX_APPID/);
+      expect(() => parseServerEnv({ ...key, WX_APPS: `wxaaaaaaaaaaaaaaaa:${secretA}`, WX_MOCK: "1" })).toThrow(
+        /WX_MOCK: is set together with WX_APPS/,
+      );
+      expect(() =>
+        parseServerEnv({ ...key, WX_APPS: `wxaaaaaaaaaaaaaaaa:${secretA}`, WX_MOCK_APPIDS: "wxmock000000000002" }),
+      ).toThrow(/WX_MOCK_APPIDS: only applies to the mock WeChat/);
+      // Production with real apps: the key and PUBLIC_URL are required as with WX_APPID.
+      expect(() => parseServerEnv({ NODE_ENV: "production", WX_APPS: `wxaaaaaaaaaaaaaaaa:${secretA}` })).toThrow(
+        /SESSION_KEY_ENCRYPTION_KEY[\s\S]*PUBLIC_URL: is required/,
+      );
+    });
+
+    it("names the mock's apps, checked like appids", () => {
+      expect(parseServerEnv({ WX_MOCK_APPIDS: "wxmock000000000001, wxmock000000000002" }).WX_MOCK_APPIDS).toEqual([
+        "wxmock000000000001",
+        "wxmock000000000002",
+      ]);
+      expect(() => parseServerEnv({ WX_MOCK_APPIDS: "wxmock000000000001,nope" })).toThrow(
+        /WX_MOCK_APPIDS: nope: must look/,
+      );
+      expect(() => parseServerEnv({ WX_MOCK_APPIDS: "wxmock000000000001,wxmock000000000001" })).toThrow(/twice/);
+    });
   });
 
   describe("PUBLIC_URL", () => {

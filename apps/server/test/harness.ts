@@ -174,9 +174,11 @@ export async function call<T = unknown>(
     token?: string;
     authorization?: string;
     rawBody?: string;
+    /** More request headers, e.g. X-WX-Appid or a Referer as WeChat sends it. */
+    headers?: Record<string, string>;
   } = {},
 ): Promise<CallResult<T>> {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.authorization !== undefined) headers.authorization = options.authorization;
   let url = `${baseUrl}/trpc/${procedure}`;

@@ -1,10 +1,19 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
+import { banUser } from "@mp-auth/api";
 import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, NOTES_MAX_PER_USER, type ErrorReason } from "@mp-auth/contract";
 import { createDatabase } from "@mp-auth/db";
-import { encryptForUser, getMockStats, injectFault, mintLoginCode, mintPhoneCode } from "@mp-auth/wechat/mock";
+import {
+  encryptForUser,
+  getMockStats,
+  injectFault,
+  mintLoginCode,
+  mintPhoneCode,
+  MOCK_DEFAULT_APPID,
+} from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { call, loginAs, request, startTestServer, uploadAvatar, type CallResult, type TestServer } from "./harness.ts";
+import { startOperator } from "./support/operator.ts";
 import { holdWriteLock } from "./support/other-process.ts";
 
 /**
@@ -19,8 +28,11 @@ let broken: TestServer;
 let tight: TestServer;
 /** Its database file is deleted by the DATABASE_UNAVAILABLE trigger. */
 let doomed: TestServer;
+/** Two mini-programs on the mock: a request naming neither is APPID_REQUIRED. */
+let twoApps: TestServer;
+const OTHER_APPID = "wxmock000000000002";
 beforeAll(async () => {
-  [server, limited, broken, tight, doomed] = await Promise.all([
+  [server, limited, broken, tight, doomed, twoApps] = await Promise.all([
     startTestServer({ WX_TIMEOUT_MS: "1000" }),
     startTestServer({ LOGIN_RATE_LIMIT_PER_IP: "1" }),
     startTestServer(),
@@ -31,10 +43,11 @@ beforeAll(async () => {
       DATABASE_BUSY_TIMEOUT_MS: "300",
     }),
     startTestServer({ DATABASE_FILE_CHECK_INTERVAL_MS: "200" }),
+    startTestServer({ WX_MOCK_APPIDS: `${MOCK_DEFAULT_APPID},${OTHER_APPID}` }),
   ]);
 });
 afterAll(async () =>
-  Promise.all([server?.close(), limited?.close(), broken?.close(), tight?.close(), doomed?.close()]),
+  Promise.all([server?.close(), limited?.close(), broken?.close(), tight?.close(), doomed?.close(), twoApps?.close()]),
 );
 
 const login = () => loginAs(server);
@@ -99,6 +112,13 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   WX_CODE_INVALID: () => call(server.url, "auth.login", { input: { code: "f".repeat(32) } }),
   WX_CODE_USED: () => loginWithFault({ errcode: 40163 }),
   WX_USER_BLOCKED: () => loginWithFault({ errcode: 40226 }),
+  // An operator bans the user (as the operator CLI does): the next call is refused (accounts.test.ts has more).
+  ACCOUNT_BANNED: async () => {
+    const { token, user } = await login();
+    const operator = await startOperator({ databaseUrl: server.databaseUrl, avatarDir: server.uploadDir });
+    await banUser(operator, { userId: user.id, reason: "taxonomy trigger" }).finally(() => operator.close());
+    return me(token);
+  },
   WX_RATE_LIMITED: () => loginWithFault({ errcode: 45011 }),
   LOGIN_RATE_LIMITED: async () => {
     await call(limited.url, "auth.login", { input: { code: "a".repeat(32) } });
@@ -148,6 +168,27 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
       await db.$executeRawUnsafe("DROP TABLE Session").finally(() => db.$disconnect());
       return call(broken.url, "user.me", { type: "query", token });
     })()),
+  // An appid the server does not serve, from the link's header.
+  UNKNOWN_APPID: async () => {
+    const { code } = await mintLoginCode(server.mockWechatUrl, {});
+    return call(server.url, "auth.login", { input: { code }, headers: { "x-wx-appid": OTHER_APPID } });
+  },
+  // Two apps, and a request that names neither.
+  APPID_REQUIRED: async () => {
+    const { code } = await mintLoginCode(twoApps.mockWechatUrl, {});
+    return call(twoApps.url, "auth.login", { input: { code } });
+  },
+  // The header says one app, WeChat's Referer another: a build made for the wrong app.
+  APPID_MISMATCH: async () => {
+    const { code } = await mintLoginCode(twoApps.mockWechatUrl, {});
+    return call(twoApps.url, "auth.login", {
+      input: { code },
+      headers: {
+        "x-wx-appid": MOCK_DEFAULT_APPID,
+        referer: `https://servicewechat.com/${OTHER_APPID}/7/page-frame.html`,
+      },
+    });
+  },
   // The file deleted under the running server (faults.test.ts covers more database faults).
   DATABASE_UNAVAILABLE: async () => {
     unlinkSync(doomed.databaseUrl.slice("file:".length));

@@ -10,6 +10,15 @@ import type { SessionCache } from "./services/session-cache.ts";
 /** What the API calls at WeChat; the real client (createWechatClient) fits, and so would a double. */
 export type WechatApi = Pick<WechatClient, "code2Session" | "getUserPhoneNumber" | "checkSessionKey">;
 
+/**
+ * One mini-program this server serves: its appid and the WeChat client that holds its secret and
+ * its own access token manager (one token per app).
+ */
+export interface WechatApp {
+  appid: string;
+  wechat: WechatApi;
+}
+
 /** The minimal logger the API writes to (pino fits). Never pass secrets in `fields`. */
 export interface ApiLogger {
   info(fields: object, message: string): void;
@@ -23,9 +32,12 @@ export interface ApiLogger {
  */
 export interface ApiDependencies {
   db: Database;
-  wechat: WechatApi;
-  /** The mini-program's appid: users are unique per appid + openid. */
-  appid: string;
+  /**
+   * The mini-programs this server serves, by appid: at least one (WX_APPID, or WX_APPS). Which one a
+   * request is for is resolved per request (services/wechat-apps.ts) into `ctx.app`; users are
+   * unique per appid + openid.
+   */
+  apps: ReadonlyMap<string, WechatApp>;
   sessionTtlSeconds: number;
   /** Encrypts secrets at rest: stored session_keys and cached code exchanges. */
   secretBox: SecretBox;
@@ -51,12 +63,21 @@ export interface RequestInfo {
   userAgent?: string | undefined;
   /** The origin the client reached the server at (scheme and host), for URLs sent back. */
   origin?: string | undefined;
+  /** The X-WX-Appid header: the appid the mini-program's build says it is (APPID_HEADER). */
+  appid?: string | undefined;
+  /** The Referer header: WeChat's names the appid (appidFromWechatReferer). */
+  referer?: string | undefined;
 }
 
 export interface Context {
   deps: ApiDependencies;
   request: RequestInfo;
   now: () => Date;
+}
+
+/** The context of every procedure: the caller's app is resolved before any procedure runs (trpc.ts). */
+export interface AppContext extends Context {
+  app: WechatApp;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createDatabase, migrateDatabase, rawQueryOf, type DatabaseOptions } from "@mp-auth/db";
 import { createWechatClient } from "@mp-auth/wechat";
-import type { ApiDependencies, ApiLogger } from "./context.ts";
+import type { ApiDependencies, ApiLogger, WechatApp } from "./context.ts";
 import { createLocalAvatarStore, type AvatarStore } from "./services/avatars.ts";
 import { createDatabaseAvatarStore } from "./services/database-avatar-store.ts";
 import { createMemoryCodeExchangeCache } from "./services/code-exchange-cache.ts";
@@ -16,8 +16,11 @@ export interface ApiConfig {
   databaseUrl: string;
   /** How long a write waits for another process's lock, how often the file is checked. */
   database?: DatabaseOptions;
-  /** The WeChat app (or the mock's) and where its API answers. */
-  wechat: { appid: string; secret: string; baseUrl: string; timeoutMs?: number };
+  /**
+   * The WeChat app (or the mock's) and where its API answers; for several mini-programs on one
+   * server, `apps` instead of `appid` and `secret`.
+   */
+  wechat: WechatSettings;
   /** 32 bytes: encrypts session_keys and cached code exchanges at rest. */
   atRestKey: Buffer;
   /** Keys rotated out (SESSION_KEY_ENCRYPTION_KEY_PREVIOUS): still decrypt, never encrypt. */
@@ -43,6 +46,26 @@ export interface ApiConfig {
   redis?: RedisSettings | undefined;
 }
 
+/** One mini-program's credentials. The secret only ever leaves the process inside requests to WeChat. */
+export interface WechatAppCredentials {
+  appid: string;
+  secret: string;
+}
+
+export type WechatSettings = { baseUrl: string; timeoutMs?: number } & (
+  WechatAppCredentials | { apps: readonly WechatAppCredentials[] }
+);
+
+/** The apps of the settings, one or several; each appid once, at least one. */
+export function wechatAppsOf(settings: WechatSettings): readonly WechatAppCredentials[] {
+  const apps = "apps" in settings ? settings.apps : [{ appid: settings.appid, secret: settings.secret }];
+  if (apps.length === 0) throw new Error("createApiDependencies: wechat.apps must name at least one app");
+  if (new Set(apps.map((app) => app.appid)).size !== apps.length) {
+    throw new Error("createApiDependencies: each appid in wechat.apps once");
+  }
+  return apps;
+}
+
 /** The built-in avatar stores (AVATAR_STORAGE). */
 export const avatarStorages = ["local", "database"] as const;
 export type AvatarStorage = (typeof avatarStorages)[number];
@@ -65,20 +88,28 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
   const uploadRateLimitPerHour = config.uploadRateLimitPerHour ?? DEFAULT_UPLOAD_RATE_LIMIT_PER_HOUR;
   const redis = config.redis
     ? createRedisStores(config.redis, {
-        appid: config.wechat.appid,
         logger: config.logger,
         loginRateLimits: config.loginRateLimits,
         uploadRateLimitPerHour,
       })
     : undefined;
-  // One client, so one access token manager: phone number and checksession calls share its token.
-  const wechat = createWechatClient({
-    ...config.wechat,
-    accessTokens: {
-      ...(redis ? { store: redis.accessTokenStore } : {}),
-      onRefreshError: (error) => config.logger.warn({ err: error }, "access_token refresh failed"),
-    },
-  });
+  // One client per app, so one access token manager per app: phone number and checksession calls
+  // of an app share its token (in Redis under a key of that appid when Redis is configured).
+  const { baseUrl, timeoutMs } = config.wechat;
+  const apps = new Map<string, WechatApp>();
+  for (const { appid, secret } of wechatAppsOf(config.wechat)) {
+    const wechat = createWechatClient({
+      appid,
+      secret,
+      baseUrl,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      accessTokens: {
+        ...(redis ? { store: redis.accessTokenStore(appid) } : {}),
+        onRefreshError: (error) => config.logger.warn({ err: error, appid }, "access_token refresh failed"),
+      },
+    });
+    apps.set(appid, { appid, wechat });
+  }
   const migrations = await migrateDatabase(config.databaseUrl);
   if (migrations.applied.length > 0) config.logger.info({ migrations: migrations.applied }, "database migrated");
   if (migrations.changedSinceApplied.length > 0) {
@@ -94,8 +125,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
   const direct = redis ? undefined : rawQueryOf(db);
   return {
     db,
-    wechat,
-    appid: config.wechat.appid,
+    apps,
     sessionTtlSeconds: config.sessionTtlSeconds,
     secretBox,
     logger: config.logger,

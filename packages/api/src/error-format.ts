@@ -20,12 +20,21 @@ interface Verdict {
   message: string;
   issues?: InputIssue[];
   retryAfterSeconds?: number;
+  blockedUntil?: string;
 }
 
 function inputIssues(error: ZodError): InputIssue[] {
   return error.issues.map((issue) => {
     const rule = issue.code === "custom" ? (issue.params as { rule?: unknown } | undefined)?.rule : undefined;
     return { path: issue.path.join("."), code: typeof rule === "string" ? rule : issue.code, message: issue.message };
+  });
+}
+
+/** INVALID_INPUT for input zod refused: a message naming the fields, and `issues`. */
+export function invalidInputError(error: ZodError): ApiError {
+  return new ApiError("INVALID_INPUT", {
+    message: `Invalid input: ${z.prettifyError(error).replaceAll("\n", " ")}`,
+    issues: inputIssues(error),
   });
 }
 
@@ -40,14 +49,12 @@ function judge(error: TRPCError): Verdict {
       message: error.message,
       ...(error.issues ? { issues: error.issues } : {}),
       ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+      ...(error.blockedUntil ? { blockedUntil: error.blockedUntil.toISOString() } : {}),
     };
   }
   if (error.cause instanceof ZodError) {
-    return {
-      reason: "INVALID_INPUT",
-      message: `Invalid input: ${z.prettifyError(error.cause).replaceAll("\n", " ")}`,
-      issues: inputIssues(error.cause),
-    };
+    const refusal = invalidInputError(error.cause);
+    return { reason: "INVALID_INPUT", message: refusal.message, issues: refusal.issues ?? [] };
   }
   if (error.code === "PARSE_ERROR" || (error.code === "BAD_REQUEST" && error.cause instanceof SyntaxError)) {
     return { reason: "INVALID_INPUT", message: "The request body is not valid JSON." };
@@ -97,6 +104,7 @@ export function formatError(error: TRPCError, path?: string): FormattedError {
     ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
     ...(verdict.issues ? { issues: verdict.issues } : {}),
     ...(path === undefined ? {} : { path }),
+    ...(verdict.blockedUntil === undefined ? {} : { blockedUntil: verdict.blockedUntil }),
   };
   return { message: verdict.message, code: TRPC_ERROR_CODES_BY_KEY[row.code], data };
 }

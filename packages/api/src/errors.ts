@@ -20,10 +20,18 @@ export class ApiError extends TRPCError {
   readonly retryAfterSeconds: number | undefined;
   /** For INVALID_INPUT raised by our own checks: the fields at fault (`error.data.issues`). */
   readonly issues: InputIssue[] | undefined;
+  /** For ACCOUNT_BANNED: when the ban ends (`error.data.blockedUntil`); undefined until lifted. */
+  readonly blockedUntil: Date | undefined;
 
   constructor(
     reason: ErrorReason,
-    options: { message?: string; retryAfterSeconds?: number; issues?: InputIssue[]; cause?: unknown } = {},
+    options: {
+      message?: string;
+      retryAfterSeconds?: number;
+      issues?: InputIssue[];
+      blockedUntil?: Date | undefined;
+      cause?: unknown;
+    } = {},
   ) {
     const row: TaxonomyRow = ERROR_TAXONOMY[reason];
     super({ code: row.code, message: options.message ?? row.message, cause: options.cause });
@@ -32,6 +40,7 @@ export class ApiError extends TRPCError {
     this.action = row.action;
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.issues = options.issues;
+    this.blockedUntil = options.blockedUntil;
   }
 
   get retryable(): boolean {

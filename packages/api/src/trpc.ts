@@ -1,7 +1,9 @@
 import { initTRPC } from "@trpc/server";
 import type { Context } from "./context.ts";
 import { formatError } from "./error-format.ts";
+import { sessionRefused } from "./errors.ts";
 import { authenticateSession } from "./services/sessions.ts";
+import { resolveApp } from "./services/wechat-apps.ts";
 
 /**
  * No transformer on purpose: plain JSON on the wire (dates as ISO-8601 strings), so curl, a
@@ -17,14 +19,19 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Anyone may call. */
-export const publicProcedure = t.procedure;
+/** Anyone may call. The caller's mini-program is resolved first (`ctx.app`; services/wechat-apps.ts). */
+export const publicProcedure = t.procedure.use(({ ctx, next }) =>
+  next({ ctx: { ...ctx, app: resolveApp(ctx.deps, ctx.request) } }),
+);
 
 /**
  * Requires a live session: the token's hash must exist, be unexpired and unrevoked, on every call.
  * Refusals are UNAUTHORIZED with `data.reason` so clients can tell "log in again" from other errors.
  */
-export const protectedProcedure = t.procedure.use(async ({ ctx, next }) => {
+export const protectedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   const auth = await authenticateSession(ctx);
+  // A token is valid for the app it was issued to only. To another app it is unknown, as if it did
+  // not exist: the answer tells nothing about other apps, and the link simply logs in to this one.
+  if (auth.user.appid !== ctx.app.appid) throw sessionRefused("UNKNOWN_TOKEN");
   return next({ ctx: { ...ctx, session: auth.session, user: auth.user } });
 });

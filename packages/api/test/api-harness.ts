@@ -11,7 +11,7 @@ import {
   uniqueRedisKeyPrefix,
   type TestEngine,
 } from "@mp-auth/db/testing";
-import { mintLoginCode, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
+import { mintLoginCode, mockAppsFor, startMockWechat, type MockWechat } from "@mp-auth/wechat/mock";
 import { TRPCError } from "@trpc/server";
 import type { RequestInfo } from "../src/context.ts";
 import {
@@ -61,6 +61,8 @@ export async function startApiHarness(
     loginRateLimitPerIp?: number;
     loginRateLimitPerOpenid?: number;
     uploadRateLimitPerHour?: number;
+    /** Several mini-programs (the mock serves them all); default the mock's one app. */
+    appids?: string[];
   } = {},
 ): Promise<ApiHarness> {
   const engine = settings.engine ?? "sqlite";
@@ -68,11 +70,11 @@ export async function startApiHarness(
   const database = engine === "sqlite" ? undefined : await createTestDatabase(engine);
   const redisKeyPrefix =
     engine !== "sqlite" && (await redisForServerEngines()) ? uniqueRedisKeyPrefix(`api-${engine}`) : undefined;
-  const mock = await startMockWechat({});
+  const mock = await startMockWechat(settings.appids ? { apps: mockAppsFor(settings.appids) } : {});
   const deps = await createApiDependencies({
     databaseUrl: database?.url ?? `file:${path.join(dir, "api.db")}`,
     ...(redisKeyPrefix ? { redis: { url: testRedisUrl(), keyPrefix: redisKeyPrefix } } : {}),
-    wechat: { appid: mock.appid, secret: mock.secret, baseUrl: mock.url, timeoutMs: 1500 },
+    wechat: { apps: mock.apps, baseUrl: mock.url, timeoutMs: 1500 },
     atRestKey: randomBytes(32),
     sessionTtlSeconds: 3600,
     loginRateLimits: {

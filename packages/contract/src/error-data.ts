@@ -28,6 +28,8 @@ export interface ErrorData {
   issues?: InputIssue[];
   /** The procedure, for tRPC calls. */
   path?: string;
+  /** For ACCOUNT_BANNED: when the ban ends, ISO-8601 (absent: until an operator lifts it). */
+  blockedUntil?: string;
 }
 
 /** The JSON body of an error answer outside tRPC's own batching: `{ error: { message, code, data } }`. */
@@ -47,6 +49,7 @@ export interface ReadErrorData {
   httpStatus?: number;
   retryAfterSeconds?: number;
   issues?: InputIssue[];
+  blockedUntil?: string;
 }
 
 /**
@@ -63,6 +66,9 @@ export function readErrorData(error: unknown): ReadErrorData {
   if (typeof data.code === "string") read.code = data.code;
   if (typeof data.httpStatus === "number") read.httpStatus = data.httpStatus;
   if (typeof data.retryAfterSeconds === "number") read.retryAfterSeconds = data.retryAfterSeconds;
+  if (typeof data.blockedUntil === "string" && !Number.isNaN(Date.parse(data.blockedUntil))) {
+    read.blockedUntil = data.blockedUntil;
+  }
   if (Array.isArray(data.issues)) {
     read.issues = data.issues.filter(
       (issue): issue is InputIssue =>

@@ -102,6 +102,12 @@ export const ERROR_TAXONOMY = {
     source: "code2Session 40226",
     message: "WeChat blocked this login as high-risk (errcode 40226).",
   },
+  ACCOUNT_BANNED: {
+    code: "FORBIDDEN",
+    action: "block",
+    source: "an operator banned this user (banUser); also refuses auth.login until the ban ends or is lifted",
+    message: "This account is banned.",
+  },
   WX_RATE_LIMITED: {
     code: "TOO_MANY_REQUESTS",
     action: "retry",
@@ -155,7 +161,7 @@ export const ERROR_TAXONOMY = {
     code: "NOT_FOUND",
     action: "show",
     source:
-      "an id that names nothing of the caller's: auth.revoke of a session not yours or not live, notes.update / notes.delete of a note not yours or gone",
+      "an id that names nothing of the caller's: auth.revoke of a session not yours or not live, notes.update / notes.delete of a note not yours or gone, an operator command on an unknown or deleted account",
     message: "Not found.",
   },
   UPLOAD_TOO_LARGE: {
@@ -217,6 +223,25 @@ export const ERROR_TAXONOMY = {
     action: "show",
     source: "a user already keeps the most a feature allows (notes.create at NOTES_MAX_PER_USER notes)",
     message: "You have reached the most you may keep here: delete some first.",
+  },
+  // Several mini-programs on one server (README "Several mini-programs"): which app a request is for.
+  UNKNOWN_APPID: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid or the servicewechat.com Referer names an appid this server does not serve",
+    message: "This server serves no mini-program with the appid this request names: check TARO_APP_ID and WX_APPS.",
+  },
+  APPID_REQUIRED: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "several apps configured (WX_APPS) and the request names none",
+    message: "This server serves several mini-programs: send the app's appid in the X-WX-Appid header.",
+  },
+  APPID_MISMATCH: {
+    code: "BAD_REQUEST",
+    action: "show",
+    source: "X-WX-Appid and the servicewechat.com Referer name different appids",
+    message: "The X-WX-Appid header and WeChat's Referer name different apps: rebuild with the right TARO_APP_ID.",
   },
   INTERNAL: {
     code: "INTERNAL_SERVER_ERROR",

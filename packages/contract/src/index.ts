@@ -21,6 +21,7 @@ export {
   type ReadErrorData,
 } from "./error-data.ts";
 export {
+  ACCOUNT_DELETION_CONFIRMATION,
   AVATAR_IMAGE_TYPES,
   AVATAR_MAX_BYTES,
   AVATAR_UPLOAD_FIELD,
@@ -51,3 +52,4 @@ export {
   noteTitleProblem,
   type NoteField,
 } from "./note-rules.ts";
+export { APPID_HEADER, APPID_PATTERN, appidFromWechatReferer } from "./wechat-app.ts";

@@ -162,3 +162,10 @@ export const AVATAR_UPLOAD_PATH = `/trpc/${AVATAR_UPLOAD_PROCEDURE}`;
 export function isTemporaryFilePath(url: string): boolean {
   return /^(wxfile:|http:\/\/tmp\/|https?:\/\/usr\/)/i.test(url.trim());
 }
+
+/**
+ * user.deleteAccount's input must be `{ confirm: ACCOUNT_DELETION_CONFIRMATION }`: a deliberate
+ * literal the mini-program sends only after the user confirmed its dialog, so no stray or replayed
+ * call without it can erase an account.
+ */
+export const ACCOUNT_DELETION_CONFIRMATION = "DELETE";

@@ -16,15 +16,15 @@ export const NOTE_TITLE_MAX_GRAPHEMES = 100;
 /** A body: up to 2000 visible characters, line breaks allowed; may be empty. */
 export const NOTE_BODY_MAX_GRAPHEMES = 2000;
 /**
- * Hard caps in UTF-16 code units (what JavaScript's `length` counts), four per visible character:
- * ordinary text, Chinese and common emoji included, reaches the character limit first, while a
- * "character" of a thousand stacked combining marks cannot make a row grow without bound (the
- * body stays within MySQL's 64 KB TEXT even at 3 bytes a unit).
+ * Hard caps in UTF-16 code units (what JavaScript's `length` counts), eight per visible character:
+ * text of any script, and emoji up to a family of three (8 units), reaches the character limit
+ * first, while a "character" of a thousand stacked combining marks cannot make a row grow without
+ * bound (the body stays within MySQL's 64 KB TEXT even at 3 bytes a unit).
  */
-export const NOTE_TITLE_MAX_CODE_UNITS = 4 * NOTE_TITLE_MAX_GRAPHEMES;
-export const NOTE_BODY_MAX_CODE_UNITS = 4 * NOTE_BODY_MAX_GRAPHEMES;
+export const NOTE_TITLE_MAX_CODE_UNITS = 8 * NOTE_TITLE_MAX_GRAPHEMES;
+export const NOTE_BODY_MAX_CODE_UNITS = 8 * NOTE_BODY_MAX_GRAPHEMES;
 /**
- * The most notes one user may keep. Storage per user stays bounded (about 10 MB at the worst),
+ * The most notes one user may keep. Storage per user stays bounded (about 25 MB at the very worst),
  * and the mini-program can say so before the server refuses with QUOTA_EXCEEDED.
  */
 export const NOTES_MAX_PER_USER = 500;

@@ -37,6 +37,15 @@ describe("readErrorData", () => {
     });
   });
 
+  it("keeps a ban's end time only when it is a date", () => {
+    expect(readErrorData({ data: { reason: "ACCOUNT_BANNED", blockedUntil: "2026-12-24T00:00:00.000Z" } })).toEqual({
+      reason: "ACCOUNT_BANNED",
+      blockedUntil: "2026-12-24T00:00:00.000Z",
+    });
+    expect(readErrorData({ data: { blockedUntil: "soon" } })).toEqual({});
+    expect(readErrorData({ data: { blockedUntil: 3 } })).toEqual({});
+  });
+
   it("never throws on junk", () => {
     for (const junk of [undefined, null, 3, "x", {}, { data: null }, { data: "x" }])
       expect(readErrorData(junk)).toEqual({});

@@ -38,9 +38,28 @@ async function migrated(engine: TestEngine, options = {}): Promise<{ db: Databas
 }
 
 const expectedFirstMigrations: Record<TestEngine, string[]> = {
-  sqlite: ["20261122000000_init", "20261122010000_phone_unique", "20261202000000_avatar_files", "20261205000000_notes"],
-  postgresql: ["20261201000000_init", "20261202000000_avatar_files", "20261205000000_notes"],
-  mysql: ["20261201000000_init", "20261202000000_avatar_files", "20261205000000_notes"],
+  sqlite: [
+    "20261122000000_init",
+    "20261122010000_phone_unique",
+    "20261202000000_avatar_files",
+    "20261203000000_account_status",
+    "20261204000000_login_history",
+    "20261205000000_notes",
+  ],
+  postgresql: [
+    "20261201000000_init",
+    "20261202000000_avatar_files",
+    "20261203000000_account_status",
+    "20261204000000_login_history",
+    "20261205000000_notes",
+  ],
+  mysql: [
+    "20261201000000_init",
+    "20261202000000_avatar_files",
+    "20261203000000_account_status",
+    "20261204000000_login_history",
+    "20261205000000_notes",
+  ],
 };
 
 describe.each(engines)("on %s", (engine) => {
@@ -141,7 +160,13 @@ describe.each(serverEngines)("server database %s", (engine) => {
       const { url } = await fresh(engine);
       const alias = url.replace(/^mysql:/, "mariadb:");
       await expect(migrateDatabase(alias)).resolves.toMatchObject({
-        applied: ["20261201000000_init", "20261202000000_avatar_files", "20261205000000_notes"],
+        applied: [
+          "20261201000000_init",
+          "20261202000000_avatar_files",
+          "20261203000000_account_status",
+          "20261204000000_login_history",
+          "20261205000000_notes",
+        ],
       });
       const db = await createDatabase(alias);
       opened.push(db);

@@ -42,7 +42,8 @@ type Send = (headers: Record<string, string>) => Promise<unknown>;
  */
 export function createAuthenticatedRequest(
   links: TRPCLink<AnyTRPCRouter>[],
-  session: Pick<SessionManager, "authorizationHeaders">,
+  /** The headers of a request (the client's: appid, extra headers, the session's Authorization). */
+  headersFor: SessionManager["authorizationHeaders"],
 ): AuthenticatedRequest {
   const sendLink: TRPCLink<AnyTRPCRouter> =
     () =>
@@ -50,7 +51,7 @@ export function createAuthenticatedRequest(
       observable((observer) => {
         let open = true;
         // Read at send time, like the transport's header function: the newest token, recorded in op.context.
-        (op.context["send"] as Send)(session.authorizationHeaders([op])).then(
+        (op.context["send"] as Send)(headersFor([op])).then(
           (data) => {
             if (!open) return;
             observer.next({ result: { type: "data", data } });

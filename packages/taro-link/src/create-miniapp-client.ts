@@ -35,7 +35,12 @@ export interface MiniappClientOptions {
   retryMutations?: boolean;
   /** Per-request timeout in milliseconds. Default 20 000. */
   timeoutMs?: number;
-  /** Extra headers for every request (never an Authorization header: the session sets it). */
+  /**
+   * Extra headers for every request, authenticated ones included (never Authorization: the session
+   * sets it). A server of several mini-programs needs the app's appid: `{ [APPID_HEADER]: "wx..." }`
+   * (APPID_HEADER from @mp-auth/contract; passed here rather than as an option of its own to keep
+   * the link within its size budget).
+   */
   headers?: Record<string, string> | (() => Record<string, string>);
   /** UNAUTHORIZED reasons a new login fixes. Default the contract's SESSION_REASONS. */
   reloginReasons?: readonly string[];
@@ -82,13 +87,11 @@ export function createMiniappClient<TRouter extends AnyTRPCRouter>(
 
   // The header function needs the session, and the session needs the transport: the manager
   // is only read when a request is sent, after it has been created below (creating it sends none).
-  const transport = taroRequestLink<AnyTRPCRouter>({
-    ...options,
-    headers: ({ opList }) => ({
-      ...(typeof extraHeaders === "function" ? extraHeaders() : extraHeaders),
-      ...session.authorizationHeaders(opList),
-    }),
+  const headers: SessionManager["authorizationHeaders"] = (opList) => ({
+    ...(typeof extraHeaders === "function" ? extraHeaders() : extraHeaders),
+    ...session.authorizationHeaders(opList),
   });
+  const transport = taroRequestLink<AnyTRPCRouter>({ ...options, headers: ({ opList }) => headers(opList) });
 
   const sessionCalls = createTRPCUntypedClient<AnyTRPCRouter>({ links: [transport] });
   // The options of the session manager and of the links have the same names as these.
@@ -104,7 +107,7 @@ export function createMiniappClient<TRouter extends AnyTRPCRouter>(
   const client = createTRPCClient<TRouter>({
     links: [retryLink(options), relogin, transport] as TRPCLink<TRouter>[],
   });
-  const authenticated = createAuthenticatedRequest([retryLink({ retry: options.retry }), relogin], session);
+  const authenticated = createAuthenticatedRequest([retryLink({ retry: options.retry }), relogin], headers);
 
   return { client, session, authenticated };
 }

@@ -3,8 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AppRouter } from "@mp-auth/api";
+import { APPID_HEADER } from "@mp-auth/contract";
 import { startServer } from "@mp-auth/server";
-import { clearFaults, encryptForUser, getMockStats, injectFault, mintLoginCode } from "@mp-auth/wechat/mock";
+import {
+  clearFaults,
+  encryptForUser,
+  getMockStats,
+  injectFault,
+  mintLoginCode,
+  MOCK_DEFAULT_APPID,
+} from "@mp-auth/wechat/mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMiniappClient } from "../src/create-miniapp-client.ts";
 import { describeError } from "../src/errors.ts";
@@ -24,21 +32,50 @@ let mockUrl: string;
 let tempDir: string;
 const OPENID = "o-integration-user";
 
-beforeAll(async () => {
-  tempDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-"));
-  server = await startServer({
+/** The real server with its own mock WeChat, on a SQLite file in `dir`. */
+async function startLinkServer(dir: string, env: Record<string, string> = {}): Promise<RunningServer> {
+  const started = await startServer({
     env: {
       HOST: "127.0.0.1",
       PORT: "0",
       WX_MOCK_PORT: "0",
-      DATABASE_URL: `file:${path.join(tempDir, "test.db")}`,
+      DATABASE_URL: `file:${path.join(dir, "test.db")}`,
       LOG_LEVEL: "silent",
       // Given explicitly so the server does not generate a dev key file in the repository.
       SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+      ...env,
     },
   });
-  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat (is WX_APPID set?)");
-  mockUrl = server.mockWechatUrl;
+  if (!started.mockWechatUrl) throw new Error("the server did not start its mock WeChat (is WX_APPID set?)");
+  return started;
+}
+
+/** One tRPC call sent by hand with Taro.request, as Taro.uploadFile sends the avatar upload. */
+function rawCall(taro: NodeHttpTaro, url: string, header: Record<string, string>) {
+  return new Promise<unknown>((resolve, reject) => {
+    taro.request({
+      url,
+      method: "GET",
+      header,
+      dataType: "text",
+      responseType: "text",
+      timeout: 5_000,
+      success: (answer) => {
+        try {
+          resolve(readTrpcResponse(answer, `GET ${url}`));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      fail: reject,
+    });
+  });
+}
+
+beforeAll(async () => {
+  tempDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-"));
+  server = await startLinkServer(tempDir);
+  mockUrl = server.mockWechatUrl!;
 });
 
 afterAll(async () => {
@@ -286,28 +323,6 @@ describe("session_key rotated by WeChat (legacy encrypted phone data)", () => {
 });
 
 describe("authenticated requests (outside the tRPC client) against the real server", () => {
-  /** One tRPC call sent by hand with Taro.request, as Taro.uploadFile sends the avatar upload. */
-  function rawCall(taro: NodeHttpTaro, url: string, header: Record<string, string>) {
-    return new Promise<unknown>((resolve, reject) => {
-      taro.request({
-        url,
-        method: "GET",
-        header,
-        dataType: "text",
-        responseType: "text",
-        timeout: 5_000,
-        success: (answer) => {
-          try {
-            resolve(readTrpcResponse(answer, `GET ${url}`));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        fail: reject,
-      });
-    });
-  }
-
   it("a revoked session: one relogin, the request sent once more with the new token", async () => {
     const storage = new Map<string, unknown>();
     const app = launch(storage);
@@ -340,5 +355,45 @@ describe("authenticated requests (outside the tRPC client) against the real serv
       .catch((caught: unknown) => caught);
     expect(error).toMatchObject({ name: "TRPCClientError", data: { code: "NOT_FOUND", httpStatus: 404 } });
     expect(describeError(error).action).toBe("show");
+  });
+});
+
+describe("a mini-program of a server serving two apps", () => {
+  const APP_B = "wxmock0000000000b2";
+  let twoApps: RunningServer;
+  let twoAppsDir: string;
+  beforeAll(async () => {
+    twoAppsDir = mkdtempSync(path.join(tmpdir(), "mp-auth-taro-link-apps-"));
+    twoApps = await startLinkServer(twoAppsDir, { WX_MOCK_APPIDS: `${MOCK_DEFAULT_APPID},${APP_B}` });
+  });
+  afterAll(async () => {
+    await twoApps?.close();
+    if (twoAppsDir) rmSync(twoAppsDir, { recursive: true, force: true });
+  });
+
+  it("sends the build's appid on every request, tRPC calls and authenticated requests alike", async () => {
+    const taro = new NodeHttpTaro(new Map());
+    const mock = twoApps.mockWechatUrl!;
+    const app = createMiniappClient<AppRouter>({
+      url: twoApps.trpcUrl,
+      taro,
+      headers: { [APPID_HEADER]: APP_B },
+      codeSource: async () => (await mintLoginCode(mock, { appid: APP_B, person: "link-user" })).code,
+    });
+    const me = await app.client.user.me.query();
+    const viaAuthenticated = await app.authenticated((header) => rawCall(taro, `${twoApps.trpcUrl}/user.me`, header), {
+      path: "user.me",
+      idempotent: true,
+    });
+    expect(viaAuthenticated).toMatchObject({ id: me.id });
+
+    // Without the header the server cannot tell the apps apart: nothing is guessed.
+    const anonymous = createMiniappClient<AppRouter>({
+      url: twoApps.trpcUrl,
+      taro: new NodeHttpTaro(new Map()),
+      codeSource: async () => (await mintLoginCode(mock, { appid: APP_B })).code,
+      retry: { retries: 0 },
+    });
+    await expect(anonymous.client.user.me.query()).rejects.toMatchObject({ data: { reason: "APPID_REQUIRED" } });
   });
 });

@@ -13,10 +13,14 @@ export function createDevPhoneCodeSource(): PhoneCodeSource | undefined {
   if (process.env.TARO_APP_WX_MOCK_URL) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- bundled only when the `if` holds (see above)
     const { createMockPhoneCodeSource } = require("./mock-wechat-phone") as typeof MockWechatPhone;
-    return createMockPhoneCodeSource(process.env.TARO_APP_WX_MOCK_URL, {
-      request: (options) => Taro.request(options),
-      getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
-    });
+    return createMockPhoneCodeSource(
+      process.env.TARO_APP_WX_MOCK_URL,
+      {
+        request: (options) => Taro.request(options),
+        getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
+      },
+      process.env.TARO_APP_ID || undefined,
+    );
   }
   return undefined;
 }

@@ -29,11 +29,15 @@ export function createAppCodeSource(): CodeSourceChoice {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- bundled only when the `if` holds (see above)
     const { createMockWechatLogin } = require("./mock-wechat-login") as typeof MockWechatLogin;
     createMockSource = (mockWechatUrl) =>
-      createMockWechatLogin(mockWechatUrl, {
-        request: (options) => Taro.request(options),
-        getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
-        setStorageSync: (key, value) => Taro.setStorageSync(key, value),
-      });
+      createMockWechatLogin(
+        mockWechatUrl,
+        {
+          request: (options) => Taro.request(options),
+          getStorageSync: (key) => Taro.getStorageSync<unknown>(key),
+          setStorageSync: (key, value) => Taro.setStorageSync(key, value),
+        },
+        process.env.TARO_APP_ID || undefined,
+      );
   }
   return selectCodeSource({
     platform: process.env.TARO_ENV ?? "unknown",

@@ -25,7 +25,11 @@ export const MOCK_OPENID_STORAGE_KEY = "mp-auth.mock-openid";
 
 const MOCK_LOGIN_TIMEOUT_MS = 10_000;
 
-export function createMockWechatLogin(mockWechatUrl: string, deps: MockLoginDeps): LoginCodeSource {
+/**
+ * `appid`: the build's TARO_APP_ID, so a mock serving several apps mints the code for this one (the
+ * link names the same app to the server); undefined: the mock's default app.
+ */
+export function createMockWechatLogin(mockWechatUrl: string, deps: MockLoginDeps, appid?: string): LoginCodeSource {
   const endpoint = `${mockWechatUrl.replace(/\/+$/, "")}/mock/login`;
   return async () => {
     const rememberedOpenid = readRememberedOpenid(deps);
@@ -35,7 +39,7 @@ export function createMockWechatLogin(mockWechatUrl: string, deps: MockLoginDeps
         url: endpoint,
         method: "POST",
         header: { "content-type": "application/json" },
-        data: JSON.stringify(rememberedOpenid ? { openid: rememberedOpenid } : {}),
+        data: JSON.stringify({ ...(appid && { appid }), ...(rememberedOpenid && { openid: rememberedOpenid }) }),
         // Parsed here, so an HTML error page from a proxy becomes a clear error, not a crash.
         dataType: "text",
         responseType: "text",

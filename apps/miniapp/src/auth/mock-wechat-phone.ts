@@ -12,20 +12,22 @@ export type PhoneCodeSource = () => Promise<string>;
 
 const MOCK_PHONE_TIMEOUT_MS = 10_000;
 
+/** `appid` as for createMockWechatLogin: the phone code is minted in the build's app. */
 export function createMockPhoneCodeSource(
   mockWechatUrl: string,
   deps: Omit<MockLoginDeps, "setStorageSync">,
+  appid?: string,
 ): PhoneCodeSource {
   const endpoint = `${mockWechatUrl.replace(/\/+$/, "")}/mock/phone`;
   return async () => {
-    // The openid the mock login minted: the mock then answers the same number for this user every
-    // time (and a test can choose that number beforehand).
+    // The openid the mock login minted: the code is this user's alone (as the real button's), and the
+    // mock answers the same number for them every time (a test can choose it beforehand).
     const openid = deps.getStorageSync(MOCK_OPENID_STORAGE_KEY);
     const response = await deps.request({
       url: endpoint,
       method: "POST",
       header: { "content-type": "application/json" },
-      data: JSON.stringify(typeof openid === "string" && openid ? { openid } : {}),
+      data: JSON.stringify({ ...(appid && { appid }), ...(typeof openid === "string" && openid && { openid }) }),
       dataType: "text",
       responseType: "text",
       timeout: MOCK_PHONE_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import Taro from "@tarojs/taro";
 import type { AppRouter, RouterInputs, RouterOutputs } from "@mp-auth/api";
+import { APPID_HEADER } from "@mp-auth/contract";
 import { createMiniappClient, type TaroLike } from "@mp-auth/taro-link";
 import { createAppCodeSource } from "../auth/login-code-source";
 import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-source";
@@ -58,5 +59,7 @@ export const {
 } = createMiniappClient<AppRouter>({
   url: process.env.TARO_APP_API_URL,
   taro: taroApis,
+  // Which mini-program this build is (TARO_APP_ID), for a server serving several; none when unset.
+  ...(process.env.TARO_APP_ID ? { headers: { [APPID_HEADER]: process.env.TARO_APP_ID } } : {}),
   codeSource: codeSourceChoice instanceof Error ? () => Promise.reject(codeSourceChoice) : codeSourceChoice.source,
 });

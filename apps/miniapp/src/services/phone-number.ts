@@ -42,6 +42,8 @@ export type PhoneButtonOutcome =
   | { kind: "encrypted-data"; encryptedData: string; iv: string }
   /** The user closed or declined the WeChat sheet: nothing to report as an error. */
   | { kind: "refused" }
+  /** The user refused the privacy consent popup (privacy-consent.ts): WeChat asks again next tap. */
+  | { kind: "privacy-refused" }
   /** The paid quota of the mini-program is used up (errno 1400001): no server call. */
   | { kind: "quota-exhausted" }
   /** Any other failure WeChat reported (no permission, privacy settings...), or an "ok" without data. */
@@ -57,6 +59,9 @@ export function classifyPhoneButtonDetail(detail: PhoneButtonDetail | null | und
   const errno = toErrno(detail?.errno);
   if (errno === PHONE_QUOTA_EXHAUSTED_ERRNO) return { kind: "quota-exhausted" };
   if (!/:ok$/.test(errMsg)) {
+    // After resolve({ event: "disagree" }) WeChat documents "API:fail privacy permission is not
+    // authorized"; the exact prefix for this button ("getPhoneNumber:fail ...") is inferred.
+    if (/privacy permission is not authorized/i.test(errMsg)) return { kind: "privacy-refused" };
     // "getPhoneNumber:fail user deny", "...:fail:user deny", "...:fail cancel" (wording varies by version).
     if (/deny|cancel/i.test(errMsg)) return { kind: "refused" };
     return { kind: "failed", errMsg, errno };

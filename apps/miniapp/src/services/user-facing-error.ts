@@ -12,6 +12,7 @@ import {
 } from "@mp-auth/contract";
 import { describeError, TaroRequestError } from "@mp-auth/taro-link";
 import { LoginCodeError, MissingCodeSourceError } from "../auth/code-source";
+import { formatDateTime } from "./format";
 import type { PhoneButtonOutcome } from "./phone-number";
 
 /**
@@ -24,7 +25,7 @@ import type { PhoneButtonOutcome } from "./phone-number";
  */
 
 /** What the user was doing: the wording of a few reasons, and the fallback sentence, depend on it. */
-export type UserOperation = "session" | "nickname" | "avatar" | "phone" | "note";
+export type UserOperation = "session" | "nickname" | "avatar" | "phone" | "account" | "note";
 
 export interface UserFacingError {
   operation: UserOperation;
@@ -45,6 +46,8 @@ export interface UserFacingError {
   retryable: boolean;
   /** The server's own (English) text, or WeChat's errMsg, for the console and tests; never shown. */
   serverMessage: string | undefined;
+  /** ACCOUNT_BANNED: when the ban ends (ISO-8601), for the blocked screen; absent until lifted. */
+  blockedUntil?: string;
 }
 
 const SERVER_FAULT = "服务器开小差了，请稍后重试";
@@ -71,6 +74,7 @@ const TEXT_BY_REASON: Record<ErrorReason, string> = {
   WX_CODE_INVALID: "微信登录凭证无效，请重试",
   WX_CODE_USED: "微信登录凭证已被使用，请重试",
   WX_USER_BLOCKED: "该微信账号已被微信限制登录，请稍后再试或联系客服",
+  ACCOUNT_BANNED: "该账号已被封禁，如有疑问请联系客服",
   WX_RATE_LIMITED: "操作太频繁了，请稍后再试",
   LOGIN_RATE_LIMITED: "登录太频繁了，请稍后再试",
   WX_BUSY: "微信服务繁忙，请稍后重试",
@@ -90,6 +94,10 @@ const TEXT_BY_REASON: Record<ErrorReason, string> = {
   DATABASE_BUSY: SERVER_BUSY,
   OVERLOADED: SERVER_BUSY,
   QUOTA_EXCEEDED: "数量已达上限，请先删除一些",
+  // The build's appid (TARO_APP_ID) and the server's apps (WX_APPS) disagree: the developer's to fix.
+  UNKNOWN_APPID: "小程序与服务器的 AppID 配置不一致，请联系管理员",
+  APPID_REQUIRED: "小程序未配置 AppID，请联系管理员",
+  APPID_MISMATCH: "小程序与服务器的 AppID 配置不一致，请联系管理员",
   INTERNAL: SERVER_FAULT,
 };
 
@@ -102,6 +110,7 @@ const TEXT_BY_OPERATION: Record<UserOperation, Partial<Record<ErrorReason, strin
   // The link already logged in again and resent; legacy data encrypted with the old session_key
   // still cannot be read. A new tap gives data for the new key: no login button needed.
   phone: { SESSION_KEY_STALE: "微信登录状态已更新，请重新点击绑定手机号" },
+  account: {},
   note: {
     NOT_FOUND: "这条笔记已被删除",
     QUOTA_EXCEEDED: `笔记最多保存 ${NOTES_MAX_PER_USER} 条，请先删除一些`,
@@ -114,6 +123,7 @@ const FALLBACK_BY_OPERATION: Record<UserOperation, string> = {
   nickname: "昵称保存失败，请重试",
   avatar: "头像上传失败，请重试",
   phone: "手机号绑定失败，请重试",
+  account: "注销账号失败，请重试",
   note: "笔记保存失败，请重试",
 };
 
@@ -123,6 +133,7 @@ const INVALID_INPUT_BY_OPERATION: Record<UserOperation, string> = {
   nickname: "昵称不符合要求，请修改后重试",
   avatar: "头像图片无效，请重新选择",
   phone: "手机号信息无效，请重新点击",
+  account: "注销确认无效，请重新操作",
   note: "笔记内容不符合要求，请修改后重试",
 };
 
@@ -223,7 +234,15 @@ export function userFacingError(error: unknown, operation: UserOperation = "sess
     }
     // SESSION_KEY_STALE reaching the phone binding: a new tap fixes it, not a login button.
     const action = operation === "phone" && reason === "SESSION_KEY_STALE" ? "show" : described.action;
-    return { ...base, action, reason, message, serverMessage: described.message };
+    const { blockedUntil } = readErrorData(error);
+    return {
+      ...base,
+      action,
+      reason,
+      message,
+      serverMessage: described.message,
+      ...(reason === "ACCOUNT_BANNED" && blockedUntil ? { blockedUntil } : {}),
+    };
   }
 
   const transportFailure = transportFailureOf(error);
@@ -271,18 +290,25 @@ export function userFacingError(error: unknown, operation: UserOperation = "sess
   return { ...base, reason: "UNKNOWN", message: FALLBACK_BY_OPERATION[operation], serverMessage: undefined };
 }
 
+/** The blocked screen's line about a ban's end: "封禁将于 2026-12-24 08:00 解除" (device time zone). */
+export function blockedUntilText(iso: string): string {
+  return `封禁将于 ${formatDateTime(iso)} 解除`;
+}
+
 /** What the page says when the getPhoneNumber button itself reports no number (no server call). */
 type PhoneButtonFeedback =
   /** A gentle note, not an error: the user chose not to share the number. */
   { kind: "note"; message: string } | { kind: "problem"; problem: UserFacingError };
 
 export function phoneButtonFeedback(
-  outcome: Extract<PhoneButtonOutcome, { kind: "refused" | "quota-exhausted" | "failed" }>,
+  outcome: Extract<PhoneButtonOutcome, { kind: "refused" | "privacy-refused" | "quota-exhausted" | "failed" }>,
 ): PhoneButtonFeedback {
   const problem = { operation: "phone", action: "show", retryable: true } as const;
   switch (outcome.kind) {
     case "refused":
       return { kind: "note", message: "你没有授权手机号，需要时可以再次点击绑定" };
+    case "privacy-refused":
+      return { kind: "note", message: "你没有同意隐私保护指引，暂时无法获取手机号，需要时可以再次点击绑定" };
     case "quota-exhausted":
       // Only the mini-program's operator can buy more quota: nothing for the user to retry now.
       return {

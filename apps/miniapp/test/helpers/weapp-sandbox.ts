@@ -25,25 +25,35 @@ export interface WeappSandboxOptions {
   checkSessionSucceeds?: boolean;
 }
 
-/** A page opened in the sandbox: what Taro sent it with setData, as WeChat's renderer would get it. */
-export interface SandboxPage {
-  /** Every setData payload, in order. */
-  updates: Record<string, unknown>[];
-  /** All text the page's updates carried (Taro sends text nodes as `v` values). */
+/** What the weapp's onNeedPrivacyAuthorization listener is called with (see privacy-consent.ts). */
+export type WxPrivacyResolve = (option: { event: string; buttonId?: string }) => void;
+export type WxPrivacyListener = (resolve: WxPrivacyResolve, eventInfo: { referrer: string }) => void;
+
+/** A page registered with Page(), loaded the way WeChat opens it, with its rendered data kept. */
+export interface WeappPage {
+  /** The page's data as WeChat's renderer would hold it after every setData so far. */
+  data: Record<string, unknown>;
+  /** The texts of the rendered tree, in document order. */
   texts: () => string[];
-  /** Calls one of the page's event handlers (e.g. onPullDownRefresh, onReachBottom). */
+  /** Whether a node with this id is rendered. */
+  has: (id: string) => boolean;
+  /** A WeChat event on the node with this id (e.g. "tap", "agreeprivacyauthorization"), through Taro's handler. */
+  dispatch: (id: string, type: string, detail?: Record<string, unknown>) => void;
+  /** Calls one of the page's own handlers, as WeChat does (e.g. onReachBottom, onPullDownRefresh). */
   fire: (handler: string) => void;
+  unload: () => void;
 }
 
 export interface WeappSandbox {
   /** Calls App({ onLaunch }) like WeChat does at startup. */
   launch: () => void;
-  /**
-   * Loads a page's script and calls its Page({ onLoad, onShow }) like WeChat does when the user
-   * opens it: Taro renders the React page into its own DOM and sends it to the page with setData.
-   */
-  openPage: (route: string) => SandboxPage;
-  /** The callbacks the bundle registered with wx.on<Event> (e.g. onAppShow, onNetworkStatusChange). */
+  /** Loads `<route>.js` and runs onLoad / onShow / onReady on a page instance. */
+  openPage: (route: string) => WeappPage;
+  /** Listeners the bundle registered with wx.onNeedPrivacyAuthorization (base library 2.32.3+). */
+  privacyListeners: WxPrivacyListener[];
+  /** Calls of wx.openPrivacyContract. */
+  privacyContractOpenings: () => number;
+  /** The callbacks the bundle registered with wx.on<Event> (onAppShow, onAppHide, onNetworkStatusChange). */
   listeners: Map<string, ((result?: unknown) => void)[]>;
   loginCalls: () => number;
   requests: WxRequestCall[];
@@ -71,8 +81,10 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   const otherWxCalls = new Set<string>();
   const errors: unknown[] = [];
   let logins = 0;
-  let appOptions: { onLaunch?: (this: unknown, launch: unknown) => void } | undefined;
+  const privacyListeners: WxPrivacyListener[] = [];
+  let privacyContractOpenings = 0;
   let pageOptions: Record<string, unknown> | undefined;
+  let appOptions: { onLaunch?: (this: unknown, launch: unknown) => void } | undefined;
   const listeners = new Map<string, ((result?: unknown) => void)[]>();
 
   type Callbacks = { success?: (result: unknown) => void; fail?: (error: unknown) => void };
@@ -112,6 +124,20 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     getWindowInfo: () => ({ windowWidth: 375, windowHeight: 667, pixelRatio: 2 }),
     getAppBaseInfo: () => ({ SDKVersion: "3.6.0" }),
     nextTick: (callback: () => void) => setTimeout(callback),
+    onNeedPrivacyAuthorization: (listener: WxPrivacyListener) => void privacyListeners.push(listener),
+    getPrivacySetting(callbacks: Callbacks) {
+      setTimeout(() =>
+        callbacks.success?.({
+          needAuthorization: true,
+          privacyContractName: "《沙箱小程序隐私保护指引》",
+          errMsg: "getPrivacySetting:ok",
+        }),
+      );
+    },
+    openPrivacyContract(callbacks: Callbacks) {
+      privacyContractOpenings++;
+      setTimeout(() => callbacks.success?.({ errMsg: "openPrivacyContract:ok" }));
+    },
     canIUse: () => true,
     getNetworkType(callbacks: Callbacks) {
       setTimeout(() => callbacks.success?.({ networkType: "wifi", errMsg: "getNetworkType:ok" }));
@@ -176,48 +202,43 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   };
   load(path.join(options.distDir, "app.js"));
 
-  const pages: unknown[] = [];
-  context.getCurrentPages = () => pages;
+  function openPage(route: string): WeappPage {
+    pageOptions = undefined;
+    load(path.join(options.distDir, `${route}.js`));
+    const config = pageOptions as Record<string, unknown> | undefined;
+    if (!config) throw new Error(`${route}.js did not call Page()`);
+    const data: Record<string, unknown> = {};
+    // What WeChat's Page instance offers Taro: route, data and setData with data paths.
+    const page = Object.assign(Object.create(config) as Record<string, unknown>, {
+      route,
+      data,
+      setData(patch: Record<string, unknown>, callback?: () => void) {
+        for (const [key, value] of Object.entries(patch)) setPath(data, key, value);
+        if (callback) setTimeout(callback);
+      },
+    });
+    const lifecycle = (name: string, ...args: unknown[]) =>
+      (config[name] as (...a: unknown[]) => void).apply(page, args);
+    lifecycle("onLoad", {});
+    lifecycle("onShow");
+    lifecycle("onReady");
+    return {
+      data,
+      texts: () => collectNodes(data).flatMap((node) => (typeof node.v === "string" ? [node.v] : [])),
+      has: (id) => collectNodes(data).some((node) => node.uid === id),
+      dispatch(id, type, detail = {}) {
+        const target = { id, dataset: {} };
+        lifecycle("eh", { type, timeStamp: Date.now(), target, currentTarget: target, detail });
+      },
+      fire: (handler) => lifecycle(handler),
+      unload: () => lifecycle("onUnload"),
+    };
+  }
 
   return {
-    openPage(route) {
-      pageOptions = undefined;
-      load(path.join(options.distDir, `${route}.js`));
-      // Set by the Page() call inside load (TypeScript cannot see that assignment).
-      const config = pageOptions as Record<string, unknown> | undefined;
-      if (!config) throw new Error(`${route}.js did not call Page()`);
-      const updates: Record<string, unknown>[] = [];
-      // What WeChat makes of the Page() options: an instance with data, route and setData.
-      const instance: Record<string, unknown> = {
-        ...config,
-        route,
-        __route__: route,
-        data: {},
-        setData(data: Record<string, unknown>, callback?: () => void) {
-          updates.push(data);
-          if (callback) setTimeout(callback);
-        },
-      };
-      pages.push(instance);
-      const call = (handler: string, ...args: unknown[]) =>
-        (instance[handler] as ((...handlerArgs: unknown[]) => void) | undefined)?.apply(instance, args);
-      call("onLoad", {});
-      call("onShow");
-      call("onReady");
-      const texts = (value: unknown): string[] => {
-        if (Array.isArray(value)) return value.flatMap(texts);
-        if (value === null || typeof value !== "object") return [];
-        return Object.entries(value).flatMap(([key, inner]) =>
-          key === "v" && typeof inner === "string" ? [inner] : texts(inner),
-        );
-      };
-      // An update is keyed by paths ("root.cn.[0].cn.[1].v"): a path ending in `v` is a text node's value.
-      const updateTexts = (update: Record<string, unknown>) =>
-        Object.entries(update).flatMap(([key, value]) =>
-          /(^|\.)v$/.test(key) && typeof value === "string" ? [value] : texts(value),
-        );
-      return { updates, texts: () => updates.flatMap(updateTexts), fire: call };
-    },
+    openPage,
+    privacyListeners,
+    privacyContractOpenings: () => privacyContractOpenings,
     listeners,
     launch() {
       if (!appOptions?.onLaunch) throw new Error("app.js did not call App({ onLaunch })");
@@ -229,4 +250,37 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     otherWxCalls,
     errors,
   };
+}
+
+/** Applies one setData key ("root.cn.[0].cn.[2].v") the way WeChat does. */
+function setPath(data: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".").map((part) => (/^\[\d+\]$/.test(part) ? Number(part.slice(1, -1)) : part));
+  let holder: Record<string | number, unknown> = data;
+  for (const [index, part] of parts.entries()) {
+    if (index === parts.length - 1) {
+      holder[part] = value;
+      return;
+    }
+    const next = holder[part];
+    if (typeof next !== "object" || next === null) holder[part] = typeof parts[index + 1] === "number" ? [] : {};
+    holder = holder[part] as Record<string | number, unknown>;
+  }
+}
+
+interface RenderedNode {
+  uid?: unknown;
+  v?: unknown;
+  cn?: RenderedNode[];
+}
+
+/** Taro's page data is a tree of nodes with children in `cn`; text nodes carry `v`. */
+function collectNodes(data: Record<string, unknown>): RenderedNode[] {
+  const nodes: RenderedNode[] = [];
+  const visit = (node: RenderedNode | undefined) => {
+    if (!node || typeof node !== "object") return;
+    nodes.push(node);
+    for (const child of node.cn ?? []) visit(child);
+  };
+  visit(data.root as RenderedNode | undefined);
+  return nodes;
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { loginWithCode } from "../services/login.ts";
-import { sessionSelect, toSessionJson } from "../services/sessions.ts";
+import { LOGIN_HISTORY_PAGE_DEFAULT, LOGIN_HISTORY_PAGE_MAX, listOwnLoginAttempts } from "../services/login-history.ts";
+import { revokeSession, sessionSelect, toSessionJson } from "../services/sessions.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
 /** wx.login codes are 32 characters today; the bound leaves room without accepting junk. */
@@ -42,14 +43,8 @@ export const authRouter = createTRPCRouter({
   revoke: protectedProcedure
     .input(z.object({ id: z.string().min(1, "id is required").max(64, "id is too long") }))
     .mutation(async ({ ctx, input }) => {
-      const result = await ctx.deps.db.session.updateMany({
-        where: { id: input.id, userId: ctx.user.id, revokedAt: null },
-        data: { revokedAt: ctx.now(), revokedReason: "revoked" },
-      });
-      if (result.count === 0) {
-        throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
-      }
-      await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
+      const revoked = await revokeSession(ctx.deps, { sessionId: input.id, userId: ctx.user.id }, "revoked", ctx.now());
+      if (!revoked) throw new ApiError("NOT_FOUND", { message: "No live session with this id belongs to you." });
       return { ok: true as const };
     }),
 
@@ -62,4 +57,24 @@ export const authRouter = createTRPCRouter({
     await ctx.deps.sessionCache.invalidateUser(ctx.user.id);
     return { revoked: result.count };
   }),
+
+  /**
+   * The caller's own recent sign-in attempts, newest first, a bounded page at a time. Only attempts
+   * attributed to the caller, and their address as a network (/24, /48), not the address itself.
+   */
+  history: protectedProcedure
+    .input(
+      z
+        .object({
+          limit: z
+            .number()
+            .int("limit must be a whole number")
+            .min(1, "limit must be at least 1")
+            .max(LOGIN_HISTORY_PAGE_MAX, `limit must be at most ${LOGIN_HISTORY_PAGE_MAX}`)
+            .default(LOGIN_HISTORY_PAGE_DEFAULT),
+          cursor: z.string().min(1, "cursor must not be empty").max(64, "cursor is too long").optional(),
+        })
+        .default({ limit: LOGIN_HISTORY_PAGE_DEFAULT }),
+    )
+    .query(({ ctx, input }) => listOwnLoginAttempts(ctx.deps.db, ctx.user.id, input)),
 });

@@ -86,7 +86,7 @@ export const notesRouter = createTRPCRouter({
   list: protectedProcedure.input(listNotesInput).query(async ({ ctx, input }) => {
     const rows = await ctx.deps.db.note.findMany({
       where: { userId: ctx.user.id, ...olderThan(input.cursor) },
-      orderBy: [...newestFirst],
+      orderBy: newestFirst,
       take: input.limit + 1,
       select: noteSelect,
     });

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors.ts";
+import { deleteAccount, deleteAccountInput } from "../services/account-deletion.ts";
 import { deleteReplacedAvatar, uploadAvatar, uploadAvatarInput } from "../services/avatars.ts";
 import { bindPhone, bindPhoneInput } from "../services/phone.ts";
 import { consumeUploadPoint } from "../services/upload-limits.ts";
@@ -53,4 +54,14 @@ export const userRouter = createTRPCRouter({
    * `{ encryptedData, iv }` (legacy). Answers the updated profile.
    */
   bindPhone: protectedProcedure.input(bindPhoneInput).mutation(({ ctx, input }) => bindPhone(ctx, input)),
+
+  /**
+   * Deletes the caller's account (注销): `{ confirm: "DELETE" }` (ACCOUNT_DELETION_CONFIRMATION),
+   * sent only after the user confirmed. Every session ends, personal data is erased, and the same
+   * WeChat user's next login creates a new, empty account (services/account-deletion.ts).
+   */
+  deleteAccount: protectedProcedure.input(deleteAccountInput).mutation(async ({ ctx }) => {
+    await deleteAccount(ctx.deps, { userId: ctx.user.id, now: ctx.now() });
+    return { ok: true as const };
+  }),
 });

@@ -150,7 +150,11 @@ async function referencedNames(db: Context["deps"]["db"], names: string[]): Prom
  * "this user referenced it": replacing a borrowed URL cannot delete its owner's file. A failed
  * delete is logged, not thrown: the profile change has committed, and the sweep retries later.
  */
-export async function deleteReplacedAvatar(ctx: Context, previousUrl: string | null, currentUrl: string | null) {
+export async function deleteReplacedAvatar(
+  ctx: { deps: Pick<Context["deps"], "db" | "avatarStore" | "logger"> },
+  previousUrl: string | null,
+  currentUrl: string | null,
+) {
   const name = storedAvatarName(previousUrl);
   if (!name || name === storedAvatarName(currentUrl)) return;
   try {

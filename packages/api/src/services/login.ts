@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isUniqueConstraintError } from "@mp-auth/db";
 import { WechatError } from "@mp-auth/wechat";
-import type { Context } from "../context.ts";
+import type { AppContext, Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
+import { refuseBannedLogin } from "./account-status.ts";
 import { newSessionData } from "./sessions.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
+import { noteLoginIdentity, recordLoginAttempt } from "./login-history.ts";
 import { publicUserSelect, toPublicUserJson, upsertUserOnLogin, type PublicUserJson } from "./users.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
 
@@ -52,13 +54,18 @@ export interface LoginResult {
 /**
  * auth.login: rate limits, then the code exchange, idempotent for the code's life: the same code sent
  * again by the same client (double tap, retry after a timeout) returns the same session instead of
- * WeChat's 40163; from any other client it is WX_CODE_USED.
+ * WeChat's 40163; from any other client it is WX_CODE_USED. Every attempt, answered or refused, is
+ * recorded in the login history (services/login-history.ts).
  */
-export async function loginWithCode(ctx: Context, code: string): Promise<LoginResult> {
+export function loginWithCode(ctx: AppContext, code: string): Promise<LoginResult> {
+  return recordLoginAttempt(ctx, (attemptCtx) => loginWithCodeUnrecorded(attemptCtx, code));
+}
+
+async function loginWithCodeUnrecorded(ctx: AppContext, code: string): Promise<LoginResult> {
   const { deps } = ctx;
   await consumeLoginPoint(deps.loginRateLimiters.perIp, ctx.request.clientIp ?? "unknown", "from this address");
 
-  const codeKey = createHash("sha256").update(`wx-code:${deps.appid}:${code}`).digest("hex");
+  const codeKey = createHash("sha256").update(`wx-code:${ctx.app.appid}:${code}`).digest("hex");
   let inFlight = exchangesInFlight.get(deps);
   if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map<string, InFlightExchange>()));
   const caller = callerFingerprint(ctx);
@@ -123,11 +130,11 @@ async function replayExchange(ctx: Context, remembered: string, caller: string):
  * Concurrent first logins of one openid can race on the unique index where the database runs the
  * upsert as find-then-insert: the loser retries and lands on the winner's row.
  */
-async function exchangeCode(ctx: Context, code: string) {
-  const { deps } = ctx;
+async function exchangeCode(ctx: AppContext, code: string) {
+  const { deps, app } = ctx;
   let identity;
   try {
-    identity = await deps.wechat.code2Session(code);
+    identity = await app.wechat.code2Session(code);
   } catch (error) {
     if (error instanceof WechatError) {
       deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "code2Session refused");
@@ -136,7 +143,9 @@ async function exchangeCode(ctx: Context, code: string) {
     throw error;
   }
 
-  await consumeLoginPoint(deps.loginRateLimiters.perOpenid, identity.openid, "for this WeChat user");
+  noteLoginIdentity(ctx, identity.openid);
+  // Keyed by app too: an openid means a user of one app only.
+  await consumeLoginPoint(deps.loginRateLimiters.perOpenid, `${app.appid}:${identity.openid}`, "for this WeChat user");
 
   const sessionKeyCiphertext = deps.secretBox.encrypt(identity.sessionKey);
   for (let attempt = 1; ; attempt++) {
@@ -144,12 +153,13 @@ async function exchangeCode(ctx: Context, code: string) {
       const now = ctx.now();
       const { token, user, expiresAt, sessionId } = await deps.db.$transaction(async (tx) => {
         const user = await upsertUserOnLogin(tx, {
-          appid: deps.appid,
+          appid: app.appid,
           openid: identity.openid,
           unionid: identity.unionid,
           sessionKeyCiphertext,
           now,
         });
+        refuseBannedLogin(user, now);
         const { token, data } = newSessionData(ctx, user.id);
         const session = await tx.session.create({ data, select: { id: true } });
         return { token, user, expiresAt: data.expiresAt, sessionId: session.id };

@@ -26,6 +26,7 @@ export interface PageKey {
 
 const CURSOR_MAX_LENGTH = 128;
 const DECODED = /^(\d{1,15}):([A-Za-z0-9_-]{1,64})$/;
+const FOREIGN_CURSOR = "cursor is not one this server wrote: pass back nextCursor as it was";
 
 export function encodeCursor(key: PageKey): string {
   return Buffer.from(`${key.createdAt.getTime()}:${key.id}`, "utf8").toString("base64url");
@@ -46,31 +47,29 @@ export function decodeCursor(cursor: string): PageKey | undefined {
  * INVALID_INPUT, never an empty page that would look like the end of the list.
  */
 export function pageInput(limits: { defaultSize: number; maxSize: number }) {
+  const limitRule = `limit must be a whole number from 1 to ${limits.maxSize}`;
   return {
     cursor: z
       .string({ error: "cursor must be a string: the nextCursor of the previous page" })
-      .max(CURSOR_MAX_LENGTH, "cursor is not one this server wrote: pass back nextCursor as it was")
+      .max(CURSOR_MAX_LENGTH, FOREIGN_CURSOR)
       .transform((cursor, ctx) => {
         const key = decodeCursor(cursor);
-        if (!key)
-          ctx.addIssue({
-            code: "custom",
-            message: "cursor is not one this server wrote: pass back nextCursor as it was",
-          });
-        return key ?? z.NEVER;
+        if (key) return key;
+        ctx.addIssue({ code: "custom", message: FOREIGN_CURSOR });
+        return z.NEVER;
       })
       .nullish(),
     limit: z
-      .number({ error: `limit must be a whole number from 1 to ${limits.maxSize}` })
-      .int(`limit must be a whole number from 1 to ${limits.maxSize}`)
-      .min(1, `limit must be a whole number from 1 to ${limits.maxSize}`)
-      .max(limits.maxSize, `limit is at most ${limits.maxSize}`)
+      .number({ error: limitRule })
+      .int(limitRule)
+      .min(1, limitRule)
+      .max(limits.maxSize, limitRule)
       .default(limits.defaultSize),
   };
 }
 
 /** Newest first, ties broken by id: the order the cursor continues. */
-export const newestFirst = [{ createdAt: "desc" }, { id: "desc" }] as const;
+export const newestFirst: ({ createdAt: "desc" } | { id: "desc" })[] = [{ createdAt: "desc" }, { id: "desc" }];
 
 /** The rows after `key` in `newestFirst` order (all rows without a key). */
 export function olderThan(key: PageKey | null | undefined) {

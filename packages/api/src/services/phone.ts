@@ -1,7 +1,7 @@
 import { isSqliteDatabase } from "@mp-auth/db";
 import { decryptAndVerifyUserData, WechatError } from "@mp-auth/wechat";
 import { z } from "zod";
-import type { Context } from "../context.ts";
+import type { AppContext } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
@@ -57,7 +57,7 @@ interface VerifiedPhone {
  * number belongs to the caller now (numbers get recycled by carriers), so it moves to the caller
  * and is cleared from the previous user, in one transaction, and the move is logged with user ids.
  */
-export async function bindPhone(ctx: Context & { user: { id: string } }, input: BindPhoneInput) {
+export async function bindPhone(ctx: AppContext & { user: { id: string } }, input: BindPhoneInput) {
   const { deps } = ctx;
   const account = await deps.db.user.findUniqueOrThrow({
     where: { id: ctx.user.id },
@@ -70,7 +70,7 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
 
   const now = ctx.now();
   const { user, previousHolders } = await deps.db.$transaction(async (tx) => {
-    const previousWhere = { appid: deps.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } };
+    const previousWhere = { appid: ctx.app.appid, phoneNumber: phone.phoneNumber, NOT: { id: ctx.user.id } };
     // Their profiles change too: their cached sessions are invalidated below.
     const previousHolders = await tx.user.findMany({ where: previousWhere, select: { id: true } });
     const previous = await tx.user.updateMany({
@@ -90,10 +90,11 @@ export async function bindPhone(ctx: Context & { user: { id: string } }, input: 
   return toPublicUserJson(user);
 }
 
-async function phoneFromCode(ctx: Context, code: string, openid: string): Promise<VerifiedPhone> {
+async function phoneFromCode(ctx: AppContext, code: string, openid: string): Promise<VerifiedPhone> {
   try {
-    const info = await ctx.deps.wechat.getUserPhoneNumber({ code, openid });
-    if (info.watermark.appid !== ctx.deps.appid) throw new ApiError("ENCRYPTED_DATA_INVALID");
+    // The caller's openid binds the code to them: WeChat refuses a code another user obtained.
+    const info = await ctx.app.wechat.getUserPhoneNumber({ code, openid });
+    if (info.watermark.appid !== ctx.app.appid) throw new ApiError("ENCRYPTED_DATA_INVALID");
     return { phoneNumber: info.phoneNumber, countryCode: info.countryCode };
   } catch (error) {
     if (!(error instanceof WechatError)) throw error;
@@ -103,7 +104,7 @@ async function phoneFromCode(ctx: Context, code: string, openid: string): Promis
 }
 
 async function phoneFromEncryptedData(
-  ctx: Context,
+  ctx: AppContext,
   data: { encryptedData: string; iv: string },
   account: { openid: string; sessionKeyCiphertext: string | null },
 ): Promise<VerifiedPhone> {
@@ -123,7 +124,7 @@ async function phoneFromEncryptedData(
     decrypted = decryptAndVerifyUserData({
       ...data,
       sessionKey,
-      appid: deps.appid,
+      appid: ctx.app.appid,
       maxAgeSeconds: ENCRYPTED_DATA_MAX_AGE_SECONDS,
       now: () => ctx.now().getTime(),
     });
@@ -150,9 +151,9 @@ async function phoneFromEncryptedData(
 }
 
 /** False when WeChat says the key is stale, or cannot say: a relogin is the safe way out either way. */
-async function isSessionKeyCurrent(ctx: Context, openid: string, sessionKey: string): Promise<boolean> {
+async function isSessionKeyCurrent(ctx: AppContext, openid: string, sessionKey: string): Promise<boolean> {
   try {
-    return await ctx.deps.wechat.checkSessionKey({ openid, sessionKey });
+    return await ctx.app.wechat.checkSessionKey({ openid, sessionKey });
   } catch (error) {
     ctx.deps.logger.warn(
       { wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" },
@@ -169,6 +170,6 @@ async function isSessionKeyCurrent(ctx: Context, openid: string, sessionKey: str
  * bindings of 20 different numbers answered 19 DATABASE_BUSY (InnoDB deadlocks). SQLite transactions
  * are serializable by a write lock and take no isolation level.
  */
-function bindingIsolation(db: Context["deps"]["db"]): { isolationLevel: "ReadCommitted" } | undefined {
+function bindingIsolation(db: AppContext["deps"]["db"]): { isolationLevel: "ReadCommitted" } | undefined {
   return isSqliteDatabase(db) ? undefined : { isolationLevel: "ReadCommitted" };
 }

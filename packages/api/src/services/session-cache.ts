@@ -28,7 +28,7 @@ export interface SessionCacheLookup {
  * answer "valid" for a token the database would refuse. So every write that changes what an entry
  * holds calls `invalidateUser(userId)` AFTER its transaction commits, and awaits it before
  * answering:
- * - a session ending: auth.logout, auth.revoke, auth.logoutAll (and bans, when they exist);
+ * - a session ending: auth.logout, auth.revoke, auth.logoutAll, banUser, deleteAccount;
  * - a public user field changing: user.updateProfile, user.bindPhone (the caller AND any user the
  *   number moved away from), a login (lastLoginAt).
  * A session's expiresAt never changes after creation; sliding expiry would have to invalidate too.

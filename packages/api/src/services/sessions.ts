@@ -1,6 +1,7 @@
 import { rawQueryOf, type Database, type Prisma, type RawQuery } from "@mp-auth/db";
-import type { Context } from "../context.ts";
+import type { ApiDependencies, Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
+import { refusalForRevokedSession } from "./account-status.ts";
 import { publicUserSelect, type PublicUser } from "./users.ts";
 import { createSessionToken, hashSessionToken, isWellFormedSessionToken, readBearerToken } from "./session-tokens.ts";
 
@@ -56,7 +57,8 @@ export async function authenticateSession(ctx: Context): Promise<AuthenticatedSe
 
   const session = await findSessionByTokenHash(ctx.deps.db, tokenHash);
   if (!session) throw sessionRefused("UNKNOWN_TOKEN");
-  if (session.revokedAt) throw sessionRefused("REVOKED");
+  // A ban revokes the user's sessions: while it lasts the client is told ACCOUNT_BANNED, not to log in again.
+  if (session.revokedAt) throw await refusalForRevokedSession(ctx.deps, session.user.id, ctx.now());
   const now = ctx.now();
   if (session.expiresAt.getTime() <= now.getTime()) throw sessionRefused("EXPIRED");
 
@@ -188,4 +190,24 @@ export async function purgeEndedSessions(db: Context["deps"]["db"], now: Date, r
     where: { OR: [{ expiresAt: { lt: cutoff } }, { revokedAt: { lt: cutoff } }] },
   });
   return count;
+}
+
+/**
+ * Ends one live session of `userId` (auth.revoke, the operator CLI) and drops the user's cached
+ * sessions, so the token is refused on its very next call on every instance. False when no live
+ * session with this id belongs to `userId`.
+ */
+export async function revokeSession(
+  deps: Pick<ApiDependencies, "db" | "sessionCache">,
+  target: { sessionId: string; userId: string },
+  reason: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await deps.db.session.updateMany({
+    where: { id: target.sessionId, userId: target.userId, revokedAt: null },
+    data: { revokedAt: now, revokedReason: reason },
+  });
+  if (result.count === 0) return false;
+  await deps.sessionCache.invalidateUser(target.userId);
+  return true;
 }

@@ -1,11 +1,14 @@
 import type { Database, Prisma } from "@mp-auth/db";
+import { banSelect } from "./account-status.ts";
 
 /**
- * The only user fields that ever leave the server. openid, unionid and the encrypted session_key stay
- * here: an explicit select means a new column cannot leak by accident.
+ * The user fields a request works with: the ones that leave the server (toPublicUserJson lists them),
+ * plus the appid, which the session check compares with the caller's app. openid, unionid and the
+ * encrypted session_key stay out: an explicit select means a new column cannot leak by accident.
  */
 export const publicUserSelect = {
   id: true,
+  appid: true,
   nickname: true,
   avatarUrl: true,
   phoneNumber: true,
@@ -55,6 +58,7 @@ export function upsertUserOnLogin(db: TransactionClient, identity: LoginIdentity
     where: { appid_openid: { appid: identity.appid, openid: identity.openid } },
     create: { appid: identity.appid, openid: identity.openid, unionid: identity.unionid ?? null, ...update },
     update,
-    select: publicUserSelect,
+    // The ban columns too: auth.login refuses a banned user inside its transaction (account-status.ts).
+    select: { ...publicUserSelect, ...banSelect },
   });
 }

@@ -18,3 +18,15 @@ export const MOCK_ACCESS_TOKEN_OVERLAP_MS = 300_000;
 export const MOCK_FORCE_REFRESH_DAILY_LIMIT = 20;
 /** ... and a force_refresh sooner than this after the previous one does not refresh. */
 export const MOCK_FORCE_REFRESH_MIN_INTERVAL_MS = 30_000;
+
+/**
+ * The credentials the mock gives each appid it serves when a server asks for several
+ * (WX_MOCK_APPIDS): MOCK_DEFAULT_SECRET for MOCK_DEFAULT_APPID, a secret of its own for any other.
+ * Fake by construction, like the defaults.
+ */
+export function mockAppsFor(appids: readonly string[]): { appid: string; secret: string }[] {
+  return appids.map((appid) => ({
+    appid,
+    secret: appid === MOCK_DEFAULT_APPID ? MOCK_DEFAULT_SECRET : `mock-secret-of-${appid}`,
+  }));
+}

@@ -20,7 +20,9 @@ export {
   MOCK_DEFAULT_SECRET,
   MOCK_FORCE_REFRESH_DAILY_LIMIT,
   MOCK_FORCE_REFRESH_MIN_INTERVAL_MS,
+  mockAppsFor,
 } from "./defaults.ts";
+export { personOpenid, personUnionid, type MockAppCredentials } from "./state.ts";
 export { MOCK_ROUTE_PATHS } from "./protocol.ts";
 export type {
   AdvanceClockRequest,

@@ -2,6 +2,13 @@
  * Codes of the getPhoneNumber button, minted by POST /mock/phone and redeemed by
  * /wxa/business/getuserphonenumber: single use, valid for the code TTL (5 minutes).
  * A phone number given with an openid is remembered, so later codes for that user default to it.
+ *
+ * A code minted for an openid belongs to that user: redeemed with another `openid` it is refused,
+ * as WeChat refuses a code obtained by another user when the server passes the caller's openid to
+ * getuserphonenumber. INFERRED (WeChat documents the optional `openid` parameter but no errcode for
+ * a mismatch): the answer is 40029, WeChat's answer for a code not valid for the request (its staff
+ * say so for a code of another appid), and the refused attempt does not use the code up, so its
+ * owner can still redeem it. A code minted without an openid is accepted for any caller.
  */
 import { randomMainlandPhoneNumber, randomPhoneCode } from "./ids.ts";
 
@@ -12,6 +19,8 @@ export interface PhoneInfo {
 }
 
 interface PhoneCodeEntry extends PhoneInfo {
+  /** The user the code was minted for; undefined: anyone's. */
+  openid: string | undefined;
   mintedAt: number;
   used: boolean;
 }
@@ -47,14 +56,25 @@ export class MockPhoneCodes {
     const phoneNumber =
       countryCode === MAINLAND_CHINA_COUNTRY_CODE ? purePhoneNumber : `+${countryCode}${purePhoneNumber}`;
     const code = randomPhoneCode();
-    this.codes.set(code, { phoneNumber, purePhoneNumber, countryCode, mintedAt: this.now(), used: false });
+    this.codes.set(code, {
+      phoneNumber,
+      purePhoneNumber,
+      countryCode,
+      openid: request.openid,
+      mintedAt: this.now(),
+      used: false,
+    });
     return { code, phoneNumber, purePhoneNumber, countryCode };
   }
 
-  /** undefined when the code is unknown, expired or used (all 40029); the first redeem uses it up. */
-  redeem(code: string): PhoneInfo | undefined {
+  /**
+   * undefined when the code is unknown, expired, used, or minted for another user than `openid` (all
+   * 40029); the first successful redeem uses it up.
+   */
+  redeem(code: string, openid: string | undefined): PhoneInfo | undefined {
     const entry = this.codes.get(code);
     if (entry === undefined || entry.used || this.isExpired(entry)) return undefined;
+    if (openid !== undefined && entry.openid !== undefined && entry.openid !== openid) return undefined;
     entry.used = true;
     return { phoneNumber: entry.phoneNumber, purePhoneNumber: entry.purePhoneNumber, countryCode: entry.countryCode };
   }

@@ -17,19 +17,38 @@ export const MOCK_ROUTE_PATHS = {
 /** Longest openid/unionid the mock accepts; real ones are 28 chars. */
 const MAX_ID_LENGTH = 128;
 
+/** Which of the mock's apps a /mock/* request is for; default its first (startMockWechat's `apps`). */
+const appidField = z.string().min(1).max(MAX_ID_LENGTH).optional();
+
 // Strict so a typo such as "openId" is an error instead of a silently random user.
-export const mintLoginCodeRequestSchema = z.strictObject({
-  openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
-  unionid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
-  /**
-   * Default true: the code comes with a new session_key (the old one dies), as WeChat may do on any
-   * wx.login. false: the code is bound to the user's current key (a new user still gets one).
-   */
-  rotateSessionKey: z.boolean().optional(),
-});
+export const mintLoginCodeRequestSchema = z
+  .strictObject({
+    appid: appidField,
+    openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+    unionid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+    /**
+     * One human across the mock's apps, by a name of the test's choosing: their openid differs per
+     * appid and their unionid is the same in every app (the mock's apps count as bound to one Open
+     * Platform account). Not with `openid`.
+     */
+    person: z.string().min(1).max(MAX_ID_LENGTH).optional(),
+    /**
+     * Default true: the code comes with a new session_key (the old one dies), as WeChat may do on any
+     * wx.login. false: the code is bound to the user's current key (a new user still gets one).
+     */
+    rotateSessionKey: z.boolean().optional(),
+  })
+  .refine((request) => request.person === undefined || request.openid === undefined, {
+    message: "pass `person` (openid derived per app) or `openid`, not both",
+  });
 export type MintLoginCodeRequest = z.infer<typeof mintLoginCodeRequestSchema>;
 
-export const mintLoginCodeResponseSchema = z.object({ code: z.string().min(1), openid: z.string().min(1) });
+export const mintLoginCodeResponseSchema = z.object({
+  code: z.string().min(1),
+  openid: z.string().min(1),
+  /** The user's unionid, when they have one (given, or a `person`'s). */
+  unionid: z.string().min(1).optional(),
+});
 export type MintLoginCodeResponse = z.infer<typeof mintLoginCodeResponseSchema>;
 
 export const mockFaultSchema = z
@@ -62,6 +81,7 @@ export const mockFaultSchema = z
 export type MockFault = z.infer<typeof mockFaultSchema>;
 
 export const mintPhoneCodeRequestSchema = z.strictObject({
+  appid: appidField,
   /** The number without country code; default a random "1380013xxxx" (or the one remembered for `openid`). */
   phoneNumber: z
     .string()
@@ -72,7 +92,11 @@ export const mintPhoneCodeRequestSchema = z.strictObject({
     .string()
     .regex(/^\d{1,4}$/, "1 to 4 digits, without '+'")
     .optional(),
-  /** Ties the number to a user: later codes for this openid default to the same number. */
+  /**
+   * The user pressing the button: the code is theirs alone (getuserphonenumber with another openid
+   * answers 40029), and later codes for this openid default to the same number. Omitted: a code any
+   * user may redeem.
+   */
   openid: z.string().min(1).max(MAX_ID_LENGTH).optional(),
 });
 export type MintPhoneCodeRequest = z.infer<typeof mintPhoneCodeRequestSchema>;
@@ -87,13 +111,14 @@ export const mintPhoneCodeResponseSchema = z.object({
 export type MintPhoneCodeResponse = z.infer<typeof mintPhoneCodeResponseSchema>;
 
 export const encryptForUserRequestSchema = z.strictObject({
+  appid: appidField,
   /** A user the mock knows (mint a login code first), unless `sessionKey` is given. */
   openid: z.string().min(1).max(MAX_ID_LENGTH),
   /** The plaintext fields, e.g. { phoneNumber, purePhoneNumber, countryCode } or a user profile. */
   data: z.record(z.string(), z.unknown()),
   /** Encrypt with this key instead of the user's current one (e.g. to play a stale key). */
   sessionKey: z.string().min(1).optional(),
-  /** Overrides of the watermark the mock adds (default: the mock's appid, the mock clock's now). */
+  /** Overrides of the watermark the mock adds (default: the request's app, the mock clock's now). */
   watermark: z.strictObject({ appid: z.string().optional(), timestamp: z.number().int().optional() }).optional(),
 });
 export type EncryptForUserRequest = z.infer<typeof encryptForUserRequestSchema>;

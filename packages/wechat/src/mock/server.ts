@@ -13,7 +13,7 @@ import { CONTROL_ROUTES } from "./routes/control.ts";
 import { WECHAT_ROUTES } from "./routes/index.ts";
 import { MockRequestError } from "./routes/types.ts";
 import type { ControlMethod, MockContext, WechatRoute } from "./routes/types.ts";
-import { MockState } from "./state.ts";
+import { MockState, type MockAppCredentials } from "./state.ts";
 import { wechatErrorAnswer } from "./wechat-errors.ts";
 
 export interface StartMockWechatOptions {
@@ -21,10 +21,15 @@ export interface StartMockWechatOptions {
   host?: string;
   /** Default 0: the OS picks a free port (read it from `MockWechat.port`). */
   port?: number;
-  /** The appid the mock accepts; default MOCK_DEFAULT_APPID. */
+  /** The appid the mock accepts; default MOCK_DEFAULT_APPID. One app; for several, `apps`. */
   appid?: string;
   /** The secret the mock accepts; default MOCK_DEFAULT_SECRET. */
   secret?: string;
+  /**
+   * Several mini-programs, each with its own secret, users, codes and tokens (not with
+   * `appid`/`secret`). The first is the default of the /mock/* routes. See mockAppsFor.
+   */
+  apps?: readonly MockAppCredentials[];
   /** Lifetime of login codes; default 5 minutes, as at WeChat. */
   codeTtlMs?: number;
   /**
@@ -38,8 +43,11 @@ export interface MockWechat {
   /** Base URL to give the WeChat client, e.g. "http://127.0.0.1:40123" (no trailing slash). */
   url: string;
   port: number;
+  /** The first app's credentials (the only one's, unless `apps` named several). */
   appid: string;
   secret: string;
+  /** Every app the mock serves, the first being the default of the /mock/* routes. */
+  apps: readonly MockAppCredentials[];
   /** Stops the server, cutting open connections (hanging requests included). Idempotent. */
   close(): Promise<void>;
 }
@@ -53,18 +61,28 @@ const CORS_HEADERS = {
 
 export async function startMockWechat(options: StartMockWechatOptions = {}): Promise<MockWechat> {
   const host = options.host ?? "127.0.0.1";
-  const appid = options.appid ?? MOCK_DEFAULT_APPID;
-  const secret = options.secret ?? MOCK_DEFAULT_SECRET;
+  if (options.apps && (options.appid !== undefined || options.secret !== undefined)) {
+    throw new Error("startMockWechat: pass `apps` or `appid`/`secret`, not both");
+  }
+  const apps = options.apps ?? [
+    { appid: options.appid ?? MOCK_DEFAULT_APPID, secret: options.secret ?? MOCK_DEFAULT_SECRET },
+  ];
   const codeTtlMs = options.codeTtlMs ?? MOCK_DEFAULT_CODE_TTL_MS;
   const clock = new MockClock(options.now ?? Date.now);
   const now = clock.now;
-  if (!appid || !secret) throw new Error("startMockWechat: appid and secret must be non-empty");
+  if (apps.length === 0) throw new Error("startMockWechat: `apps` must name at least one app");
+  if (apps.some((app) => !app.appid || !app.secret)) {
+    throw new Error("startMockWechat: appid and secret must be non-empty");
+  }
+  if (new Set(apps.map((app) => app.appid)).size !== apps.length) {
+    throw new Error("startMockWechat: each appid once");
+  }
   if (!(codeTtlMs > 0)) throw new Error("startMockWechat: codeTtlMs must be positive");
 
   const wechatRoutes = new Map(WECHAT_ROUTES.map((route) => [route.path, route]));
   const context: MockContext = {
-    config: { appid, secret, codeTtlMs, now },
-    state: new MockState(codeTtlMs, now),
+    config: { codeTtlMs, now },
+    state: new MockState(apps, codeTtlMs, now),
     faults: new FaultQueue(),
     clock,
     wechatPaths: [...wechatRoutes.keys()],
@@ -89,8 +107,9 @@ export async function startMockWechat(options: StartMockWechatOptions = {}): Pro
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
-    appid,
-    secret,
+    appid: apps[0]!.appid,
+    secret: apps[0]!.secret,
+    apps: apps.map((app) => ({ appid: app.appid, secret: app.secret })),
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -5,8 +5,10 @@ import { useRef, useState } from "react";
 import { createDevPhoneCodeSource } from "../../auth/dev-phone-code-source";
 import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
+import { PrivacyPopup } from "../../components/privacy-popup";
 import { SignedOutPanel } from "../../components/signed-out-panel";
 import { api, authenticated, type CurrentUser } from "../../services/api";
+import { confirmAndDeleteAccount } from "../../services/account-deletion";
 import { uploadAvatarFile, type UploadFile } from "../../services/avatar-upload";
 import { avatarInitial, displayNickname } from "../../services/format";
 import { nicknameHint, nicknameRefusal } from "../../services/nickname";
@@ -36,7 +38,7 @@ const uploadFile: UploadFile = async (options) => {
   return { statusCode: result.statusCode, data: result.data };
 };
 
-type ProfileOperation = Exclude<UserOperation, "session">;
+type ProfileOperation = Exclude<UserOperation, "session" | "account">;
 
 export default function ProfilePage() {
   const state = useSessionState();
@@ -74,6 +76,7 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
   const [busy, setBusy] = useState<ProfileOperation | null>(null);
   const [shownProblem, setShownProblem] = useState<ShownProblem | null>(null);
   const [note, setNote] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
   // State updates are asynchronous: two taps in one tick must still start only one operation.
   const busyRef = useRef<ProfileOperation | null>(null);
 
@@ -182,6 +185,25 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
     void run("phone", async () => api.user.bindPhone.mutate({ code: await mintCode() }), "手机号已绑定");
   }
 
+  /** Not one of `run`'s operations: it answers no profile, and success leaves this page signed out. */
+  async function deleteAccount() {
+    if (busyRef.current || deleting) return;
+    setShownProblem(null);
+    setNote(null);
+    setDeleting(true);
+    const outcome = await confirmAndDeleteAccount({
+      showModal: (options) => Taro.showModal(options),
+      deleteAccount: (input) => api.user.deleteAccount.mutate(input),
+      signOut: () => sessionStore.markSignedOut(),
+    });
+    setDeleting(false);
+    if (outcome.kind === "deleted") void Taro.showToast({ title: "账号已注销", icon: "success" });
+    if (outcome.kind === "failed") {
+      console.error("[mp-auth] account deletion failed:", outcome.problem.reason, outcome.problem.serverMessage);
+      setShownProblem({ problem: outcome.problem, retry: undefined });
+    }
+  }
+
   const hint = nicknameHint(nicknameDraft);
   const phoneButtonText = user.phoneNumber ? "更换手机号" : "绑定手机号";
 
@@ -195,6 +217,8 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
 
   return (
     <View className="page">
+      {/* WeChat asks for privacy consent before chooseAvatar, the nickname input and getPhoneNumber. */}
+      {process.env.TARO_ENV === "weapp" ? <PrivacyPopup /> : null}
       <View className="panel profile-card">
         {/* process.env.TARO_ENV is replaced at build time: each bundle keeps one branch only. */}
         {process.env.TARO_ENV === "weapp" ? (
@@ -262,7 +286,11 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
             {hint.count}
           </Text>
         </View>
-        {hint.problem ? <Text className="field-hint-line">{hint.problem}</Text> : null}
+        {hint.problem ? (
+          <Text id="profile-nickname-problem" className="field-hint-line">
+            {hint.problem}
+          </Text>
+        ) : null}
         <Button
           id="profile-save"
           className="button"
@@ -303,6 +331,20 @@ function ProfileEditor({ user }: { user: CurrentUser }) {
         {process.env.TARO_ENV !== "weapp" && !devPhoneCodeSource ? (
           <Text className="field-hint-line">H5 页面无法获取微信手机号</Text>
         ) : null}
+      </View>
+
+      <View className="panel form-panel">
+        <Text className="field-label">注销账号</Text>
+        <Text className="field-hint-line">注销后资料将被永久删除，再次登录将是一个全新的账号</Text>
+        <Button
+          id="profile-delete-account"
+          className="button"
+          type="warn"
+          {...busyProps(deleting, busy !== null || deleting)}
+          onClick={() => void deleteAccount()}
+        >
+          注销账号
+        </Button>
       </View>
     </View>
   );

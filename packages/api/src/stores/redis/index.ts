@@ -34,7 +34,8 @@ export interface RedisStores {
   uploadRateLimiter: RateLimiterAbstract;
   codeExchangeCache: CodeExchangeCache;
   sessionCache: RedisSessionCache;
-  accessTokenStore: AccessTokenStore;
+  /** The shared access token of one app: one Redis key (and refresh lock) per appid. */
+  accessTokenStore(appid: string): AccessTokenStore;
   /** Starts connecting; until Redis answers, every store uses its fallback. */
   connect(): void;
   close(): Promise<void>;
@@ -45,7 +46,6 @@ export const DEFAULT_REDIS_KEY_PREFIX = "mp-auth:";
 export function createRedisStores(
   settings: RedisSettings,
   context: {
-    appid: string;
     logger: ApiLogger;
     loginRateLimits: LoginRateLimitSettings;
     uploadRateLimitPerHour: number;
@@ -68,7 +68,7 @@ export function createRedisStores(
     uploadRateLimiter: createRedisUploadRateLimiter(connection, context.uploadRateLimitPerHour),
     codeExchangeCache: createRedisCodeExchangeCache(connection),
     sessionCache,
-    accessTokenStore: createRedisAccessTokenStore(connection, { appid: context.appid }),
+    accessTokenStore: (appid) => createRedisAccessTokenStore(connection, { appid }),
     connect: () => connection.connect(),
     close: async () => {
       sessionCache.close();

@@ -134,6 +134,7 @@ interface StoredEntry {
   expiresAt: string;
   user: {
     id: string;
+    appid: string;
     nickname: string | null;
     avatarUrl: string | null;
     phoneNumber: string | null;
@@ -302,6 +303,7 @@ function serialiseEntry(entry: SessionCacheEntry): string {
     expiresAt: entry.expiresAt.toISOString(),
     user: {
       id: entry.user.id,
+      appid: entry.user.appid,
       nickname: entry.user.nickname,
       avatarUrl: entry.user.avatarUrl,
       phoneNumber: entry.user.phoneNumber,
@@ -325,7 +327,13 @@ function parseEntry(raw: string): SessionCacheEntry | undefined {
         lastLoginAt: new Date(stored.user.lastLoginAt),
       },
     };
-    if (typeof entry.sessionId !== "string" || typeof entry.user.id !== "string") return undefined;
+    // An entry without the user's appid (written before apps were checked) is a miss: the database answers.
+    if (
+      typeof entry.sessionId !== "string" ||
+      typeof entry.user.id !== "string" ||
+      typeof entry.user.appid !== "string"
+    )
+      return undefined;
     if (Number.isNaN(entry.expiresAt.getTime()) || Number.isNaN(entry.user.lastLoginAt.getTime())) return undefined;
     return entry;
   } catch {

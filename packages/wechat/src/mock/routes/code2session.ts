@@ -8,14 +8,15 @@ import type { WechatRoute } from "./types.ts";
 export const code2SessionRoute: WechatRoute = {
   path: "/sns/jscode2session",
   method: "GET",
-  handle({ query }, { config, state }) {
+  handle({ query }, { state }) {
     const appid = query.get("appid");
     if (!appid) return wechatErrorAnswer(41002);
-    if (appid !== config.appid) return wechatErrorAnswer(40013);
+    const app = state.app(appid);
+    if (app === undefined) return wechatErrorAnswer(40013);
 
     const secret = query.get("secret");
     if (!secret) return wechatErrorAnswer(41004);
-    if (secret !== config.secret) return wechatErrorAnswer(40125);
+    if (secret !== app.secret) return wechatErrorAnswer(40125);
 
     const code = query.get("js_code");
     if (!code) return wechatErrorAnswer(41008);
@@ -23,7 +24,8 @@ export const code2SessionRoute: WechatRoute = {
     // The documented value; catching a client that forgets it is the point of checking.
     if (query.get("grant_type") !== "authorization_code") return wechatErrorAnswer(40002);
 
-    const redeemed = state.redeemLoginCode(code);
+    // A code minted for another app is unknown here: 40029, as at WeChat.
+    const redeemed = app.redeemLoginCode(code);
     switch (redeemed.status) {
       case "unknown_or_expired":
         return wechatErrorAnswer(40029);

@@ -13,6 +13,7 @@ import {
   mintPhoneCodeRequestSchema,
   mockFaultSchema,
 } from "../protocol.ts";
+import type { MockAppState, MockState } from "../state.ts";
 import { MockRequestError } from "./types.ts";
 import type { ControlRoute, MockContext } from "./types.ts";
 
@@ -22,7 +23,7 @@ const loginRoute: ControlRoute = {
   handlers: {
     POST(body, { state }) {
       const request = parseBody(mintLoginCodeRequestSchema, body ?? {});
-      return { status: 200, body: state.mintLoginCode(request) };
+      return { status: 200, body: appOf(state, request.appid).mintLoginCode(request) };
     },
   },
 };
@@ -34,7 +35,7 @@ const phoneRoute: ControlRoute = {
   handlers: {
     POST(body, { state }) {
       const request = parseBody(mintPhoneCodeRequestSchema, body ?? {});
-      return { status: 200, body: state.phoneCodes.mint(request) };
+      return { status: 200, body: appOf(state, request.appid).phoneCodes.mint(request) };
     },
   },
 };
@@ -46,19 +47,20 @@ const encryptedDataRoute: ControlRoute = {
   handlers: {
     POST(body, { state, config }) {
       const request = parseBody(encryptForUserRequestSchema, body);
-      const sessionKey = request.sessionKey ?? state.currentSessionKey(request.openid);
+      const app = appOf(state, request.appid);
+      const sessionKey = request.sessionKey ?? app.currentSessionKey(request.openid);
       if (sessionKey === undefined) {
         throw new MockRequestError(
           404,
           "unknown_user",
-          `The mock knows no user ${request.openid}: mint a login code for it first, or pass sessionKey`,
+          `The mock knows no user ${request.openid} in app ${app.appid}: mint a login code for it first, or pass sessionKey`,
         );
       }
       // WeChat puts the watermark last, after the data's own fields.
       const { watermark: _ignored, ...fields } = request.data;
       const watermark = {
         timestamp: request.watermark?.timestamp ?? Math.floor(config.now() / 1000),
-        appid: request.watermark?.appid ?? config.appid,
+        appid: request.watermark?.appid ?? app.appid,
       };
       const rawData = JSON.stringify(fields);
       let encrypted;
@@ -149,6 +151,16 @@ export const CONTROL_ROUTES: readonly ControlRoute[] = [
 
 function countedControlPaths(): string[] {
   return CONTROL_ROUTES.filter((route) => route.counted).map((route) => route.path);
+}
+
+/** The app a /mock/* request names, or the mock's first; an appid the mock does not serve is a 400. */
+function appOf(state: MockState, appid: string | undefined): MockAppState {
+  const appids = state.appids();
+  const app = state.app(appid ?? appids[0]!);
+  if (app === undefined) {
+    throw new MockRequestError(400, "unknown_app", `The mock serves no app ${appid}; it serves ${appids.join(", ")}`);
+  }
+  return app;
 }
 
 function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {

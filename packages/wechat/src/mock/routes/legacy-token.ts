@@ -9,16 +9,17 @@ import type { WechatRoute } from "./types.ts";
 export const legacyTokenRoute: WechatRoute = {
   path: "/cgi-bin/token",
   method: "GET",
-  handle({ query }, { config, state }) {
+  handle({ query }, { state }) {
     if (query.get("grant_type") !== "client_credential") return wechatErrorAnswer(40002);
     const appid = query.get("appid");
     if (!appid) return wechatErrorAnswer(41002);
-    if (appid !== config.appid) return wechatErrorAnswer(40013);
+    const app = state.app(appid);
+    if (app === undefined) return wechatErrorAnswer(40013);
     const secret = query.get("secret");
     if (!secret) return wechatErrorAnswer(41004);
-    if (secret !== config.secret) return wechatErrorAnswer(40125);
+    if (secret !== app.secret) return wechatErrorAnswer(40125);
 
-    const granted = state.accessTokens.legacyToken();
+    const granted = app.accessTokens.legacyToken();
     return { access_token: granted.accessToken, expires_in: granted.expiresInSeconds };
   },
 };

@@ -5,23 +5,28 @@
  */
 import { sessionKeySignature } from "../../crypto.ts";
 import { wechatErrorAnswer } from "../wechat-errors.ts";
-import { refuseBadAccessToken } from "./access-token-check.ts";
+import type { MockAppState } from "../state.ts";
+import { appOfAccessToken } from "./access-token-check.ts";
 import type { MockContext, WechatAnswer, WechatRoute } from "./types.ts";
 
-/** The user's openid when the request is signed with their current key, else WeChat's refusal. */
+/**
+ * The user's openid (in the app whose access token the call carries) when the request is signed
+ * with their current key, else WeChat's refusal.
+ */
 function checkSignedRequest(
   query: URLSearchParams,
   context: MockContext,
-): { openid: string } | { refusal: WechatAnswer } {
-  const tokenRefusal = refuseBadAccessToken(query, context);
-  if (tokenRefusal !== undefined) return { refusal: tokenRefusal };
+): { openid: string; app: MockAppState } | { refusal: WechatAnswer } {
+  const caller = appOfAccessToken(query, context);
+  if ("refusal" in caller) return caller;
+  const { app } = caller;
   // WeChat documents 87008 for resetusersessionkey; the mock answers it for checksession too.
   if (query.get("sig_method") !== "hmac_sha256") return { refusal: wechatErrorAnswer(87008) };
   const openid = query.get("openid");
-  const currentKey = openid ? context.state.currentSessionKey(openid) : undefined;
+  const currentKey = openid ? app.currentSessionKey(openid) : undefined;
   if (!openid || currentKey === undefined) return { refusal: wechatErrorAnswer(40003) };
   if (query.get("signature") !== sessionKeySignature(currentKey)) return { refusal: wechatErrorAnswer(87009) };
-  return { openid };
+  return { openid, app };
 }
 
 export const checkSessionRoute: WechatRoute = {
@@ -40,7 +45,7 @@ export const resetSessionKeyRoute: WechatRoute = {
   handle({ query }, context) {
     const checked = checkSignedRequest(query, context);
     if ("refusal" in checked) return checked.refusal;
-    const sessionKey = context.state.resetSessionKey(checked.openid);
+    const sessionKey = checked.app.resetSessionKey(checked.openid);
     // checkSignedRequest found the user, so the reset cannot miss it.
     if (sessionKey === undefined) return wechatErrorAnswer(40003);
     return { errcode: 0, errmsg: "ok", openid: checked.openid, session_key: sessionKey };

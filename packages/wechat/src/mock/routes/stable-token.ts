@@ -9,7 +9,7 @@ import type { WechatRoute } from "./types.ts";
 export const stableTokenRoute: WechatRoute = {
   path: "/cgi-bin/stable_token",
   method: "POST",
-  handle({ body }, { config, state }) {
+  handle({ body }, { state }) {
     // The JSON body is the only input; a non-object or a mistyped field is WeChat's "data format error".
     const fields = body === undefined ? {} : body;
     if (typeof fields !== "object" || fields === null || Array.isArray(fields)) return wechatErrorAnswer(47001);
@@ -17,12 +17,13 @@ export const stableTokenRoute: WechatRoute = {
     if (forceRefresh !== undefined && typeof forceRefresh !== "boolean") return wechatErrorAnswer(47001);
 
     if (appid === undefined || appid === "") return wechatErrorAnswer(41002);
-    if (appid !== config.appid) return wechatErrorAnswer(40013);
+    const app = typeof appid === "string" ? state.app(appid) : undefined;
+    if (app === undefined) return wechatErrorAnswer(40013);
     if (secret === undefined || secret === "") return wechatErrorAnswer(41004);
-    if (secret !== config.secret) return wechatErrorAnswer(40125);
+    if (secret !== app.secret) return wechatErrorAnswer(40125);
     if (grantType !== "client_credential") return wechatErrorAnswer(40002);
 
-    const granted = state.accessTokens.stableToken(forceRefresh === true);
+    const granted = app.accessTokens.stableToken(forceRefresh === true);
     if (granted === "daily_limit") return wechatErrorAnswer(45009);
     return { access_token: granted.accessToken, expires_in: granted.expiresInSeconds };
   },

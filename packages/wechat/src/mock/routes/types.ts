@@ -3,8 +3,6 @@ import type { FaultQueue } from "../faults.ts";
 import type { MockState } from "../state.ts";
 
 export interface MockConfig {
-  appid: string;
-  secret: string;
   codeTtlMs: number;
   /** The mock's clock: the injected or real time plus the /mock/clock offset. */
   now: () => number;

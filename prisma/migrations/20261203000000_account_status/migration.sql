@@ -1,0 +1,6 @@
+-- AlterTable
+ALTER TABLE "User" ADD COLUMN "banReason" TEXT;
+ALTER TABLE "User" ADD COLUMN "bannedAt" DATETIME;
+ALTER TABLE "User" ADD COLUMN "bannedUntil" DATETIME;
+ALTER TABLE "User" ADD COLUMN "deletedAt" DATETIME;
+
