@@ -414,3 +414,125 @@ describe("profile page", () => {
     await screenshot("12-home-after-profile");
   });
 });
+
+describe("notes page (the example feature)", () => {
+  interface Note {
+    id: string;
+    title: string;
+    body: string;
+  }
+  const titleInput = () => page.locator("#note-title-input input");
+  const bodyInput = () => page.locator("#note-body-input textarea");
+  const shownTitles = () => page.locator(".note-item .note-title").allTextContents();
+
+  /** Every note of the signed-in user as the server has it, newest first. */
+  async function serverNotes(): Promise<Note[]> {
+    const token = await storedToken();
+    const notes: Note[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: Note[]; nextCursor: string | null } = await expectOk(
+        callTrpc(server.trpcUrl, "query", "notes.list", { token, input: { limit: 50, cursor } }),
+      );
+      notes.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return notes;
+  }
+
+  it("opens from the home page with no notes yet", async () => {
+    await page.locator("#open-notes").click();
+    await page.locator("#notes-empty").waitFor({ state: "visible", timeout: 15_000 });
+    expect(await textOf("#notes-empty")).toBe("还没有笔记，写下第一条吧");
+  });
+
+  it("creates a note: shown at once, then saved on the server", async () => {
+    await titleInput().fill("买牛奶 🥛");
+    await bodyInput().fill("全脂\n两盒");
+    await page.locator("#note-create").click();
+    await expect.poll(shownTitles, { timeout: 15_000 }).toEqual(["买牛奶 🥛"]);
+    // The optimistic entry is replaced by the saved one (its real id) when the list is read again.
+    await page.locator(".note-pending").waitFor({ state: "detached", timeout: 15_000 });
+    const [saved] = await serverNotes();
+    expect(saved).toMatchObject({ title: "买牛奶 🥛", body: "全脂\n两盒" });
+    await page.locator(`#note-${saved!.id}`).waitFor({ state: "visible" });
+    // The form is empty again for the next note.
+    expect(await titleInput().inputValue()).toBe("");
+    await screenshot("13-notes-created");
+  });
+
+  it("refuses an empty title before sending it", async () => {
+    const answersBefore = pageTrpcAnswers.length;
+    await titleInput().fill("   ");
+    await page.locator("#note-create").click();
+    const problem = page.locator("#notes-problem");
+    await problem.waitFor({ state: "visible", timeout: 15_000 });
+    expect(await problem.getAttribute("data-reason")).toBe("INVALID_INPUT");
+    expect(await problem.getAttribute("data-action")).toBe("show");
+    expect(await textOf("#notes-problem .error-message")).toBe("标题不能为空");
+    expect(pageTrpcAnswers.slice(answersBefore)).toEqual([]);
+  });
+
+  it("lists notes a page at a time: the next page loads on reaching the bottom", async () => {
+    // 21 more notes saved from another device: 22 in all, more than one page of 20.
+    const token = await storedToken();
+    for (let index = 1; index <= 21; index++)
+      await expectOk(
+        callTrpc(server.trpcUrl, "mutation", "notes.create", { token, input: { title: `第 ${index} 条` } }),
+      );
+    await page.reload();
+    await expect.poll(() => page.locator(".note-item").count(), { timeout: 15_000 }).toBe(20);
+    expect((await shownTitles())[0]).toBe("第 21 条");
+    expect(await textOf("#notes-more")).toBe("上拉加载更多");
+
+    await page.locator("#notes-more").scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 5_000);
+    await expect.poll(() => page.locator(".note-item").count(), { timeout: 15_000 }).toBe(22);
+    expect((await shownTitles()).at(-1)).toBe("买牛奶 🥛");
+    await expect.poll(() => textOf("#notes-more")).toBe("没有更多了");
+    await screenshot("14-notes-all-pages");
+  });
+
+  it("edits a note in place and saves it on the server", async () => {
+    const target = (await serverNotes()).find((note) => note.title === "第 21 条")!;
+    const item = page.locator(`#note-${target.id}`);
+    await item.locator(".note-edit").click();
+    await page.locator("#note-edit-title input").fill("第 21 条（已改）");
+    await page.locator("#note-edit-body textarea").fill("改过的内容");
+    await page.locator("#note-save").click();
+    await expect.poll(() => item.locator(".note-title").textContent(), { timeout: 15_000 }).toBe("第 21 条（已改）");
+    await expect
+      .poll(async () => (await serverNotes()).find((note) => note.id === target.id))
+      .toMatchObject({ title: "第 21 条（已改）", body: "改过的内容" });
+    expect(await page.locator("#notes-problem").count()).toBe(0);
+  });
+
+  it("shows a note deleted elsewhere as gone, and puts the edit back", async () => {
+    const target = (await serverNotes()).find((note) => note.title === "第 20 条")!;
+    await expectOk(
+      callTrpc(server.trpcUrl, "mutation", "notes.delete", { token: await storedToken(), input: { id: target.id } }),
+    );
+    const item = page.locator(`#note-${target.id}`);
+    await item.locator(".note-edit").click();
+    await page.locator("#note-edit-title input").fill("改不了");
+    await page.locator("#note-save").click();
+
+    const problem = page.locator("#notes-problem");
+    await expect.poll(() => problem.getAttribute("data-reason"), { timeout: 15_000 }).toBe("NOT_FOUND");
+    expect(await problem.getAttribute("data-action")).toBe("show");
+    expect(await textOf("#notes-problem .error-message")).toBe("这条笔记已被删除");
+    // Rolled back, then the list read again from the server: the note is no longer shown.
+    await item.waitFor({ state: "detached", timeout: 15_000 });
+    expect(await shownTitles()).not.toContain("改不了");
+  });
+
+  it("deletes a note: gone at once and on the server", async () => {
+    const target = (await serverNotes()).find((note) => note.title === "买牛奶 🥛")!;
+    const before = await page.locator(".note-item").count();
+    await page.locator(`#note-${target.id} .note-delete`).click();
+    await page.locator(`#note-${target.id}`).waitFor({ state: "detached", timeout: 15_000 });
+    await expect.poll(async () => (await serverNotes()).some((note) => note.id === target.id)).toBe(false);
+    await expect.poll(() => page.locator(".note-item").count()).toBe(before - 1);
+    await screenshot("15-notes-after-delete");
+  });
+});

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { miniappRoot, taroBuild } from "./taro-build";
+import { hooksSizeLines } from "./hooks-size";
 import { formatKb, MAIN_PACKAGE_BUDGET_BYTES, measureWeapp, WECHAT_MAIN_PACKAGE_LIMIT_BYTES } from "./weapp-size";
 
 /**
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
 
   const size = measureWeapp(distDir);
   console.log(`weapp dist total:  ${formatKb(size.totalBytes)}`);
+  for (const line of hooksSizeLines(size)) console.log(line);
   console.log(
     `main package:      ${formatKb(size.mainPackageBytes)} (budget ${formatKb(MAIN_PACKAGE_BUDGET_BYTES)}, WeChat limit ${formatKb(WECHAT_MAIN_PACKAGE_LIMIT_BYTES)})`,
   );

@@ -1,5 +1,5 @@
 export default defineAppConfig({
-  pages: ["pages/home/index", "pages/profile/index", "pages/sessions/index"],
+  pages: ["pages/home/index", "pages/profile/index", "pages/sessions/index", "pages/notes/index"],
   window: {
     navigationBarTitleText: "我的账号",
     navigationBarBackgroundColor: "#ffffff",

@@ -1,10 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import type { AppRouter } from "@mp-auth/api";
-import { startServer, type RunningServer } from "@mp-auth/server";
+import type { RunningServer } from "@mp-auth/server";
 import { createMiniappClient } from "@mp-auth/taro-link";
 import { mintLoginCode } from "@mp-auth/wechat/mock";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,33 +10,20 @@ import { uploadAvatarFile } from "../src/services/avatar-upload";
 import { nicknameRefusal } from "../src/services/nickname";
 import { userFacingError } from "../src/services/user-facing-error";
 import { FetchTaro } from "./helpers/fetch-taro";
+import { startTestServer } from "./helpers/real-server";
 
 // The real server (temp SQLite, its in-process mock WeChat) over loopback HTTP, called through the
 // real taro-link client the mini-program uses: what the server answers is what the pages word.
 
 let server: RunningServer;
-let workDir: string;
+let stopServer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  workDir = mkdtempSync(path.join(tmpdir(), "mp-auth-miniapp-errors-"));
-  server = await startServer({
-    env: {
-      NODE_ENV: "test",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      WX_MOCK_PORT: "0",
-      DATABASE_URL: `file:${path.join(workDir, "test.db")}`,
-      UPLOAD_DIR: path.join(workDir, "uploads"),
-      SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-      LOG_LEVEL: "silent",
-    },
-  });
-  if (!server.mockWechatUrl) throw new Error("the server did not start its mock WeChat");
+  ({ server, close: stopServer } = await startTestServer("errors"));
 });
 
 afterAll(async () => {
-  await server?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await stopServer?.();
 });
 
 function launch(url = server.trpcUrl) {

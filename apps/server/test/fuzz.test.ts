@@ -58,7 +58,22 @@ async function storedState(): Promise<unknown> {
 }
 
 /** Input names the procedures read, so generated objects sometimes get past the first check. */
-const INPUT_KEYS = ["code", "nickname", "avatarUrl", "encryptedData", "iv", "id", "file", "phoneNumber", "0", "json"];
+const INPUT_KEYS = [
+  "code",
+  "nickname",
+  "avatarUrl",
+  "encryptedData",
+  "iv",
+  "id",
+  "file",
+  "phoneNumber",
+  "title",
+  "body",
+  "cursor",
+  "limit",
+  "0",
+  "json",
+];
 
 const arbitraryInput = fc.oneof(
   fc.jsonValue(),

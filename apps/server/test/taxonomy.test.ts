@@ -1,7 +1,7 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { banUser } from "@mp-auth/api";
-import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, type ErrorReason } from "@mp-auth/contract";
+import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, NOTES_MAX_PER_USER, type ErrorReason } from "@mp-auth/contract";
 import { createDatabase } from "@mp-auth/db";
 import {
   encryptForUser,
@@ -141,6 +141,17 @@ const triggers: Record<ErrorReason, () => Promise<CallResult>> = {
   NOT_FOUND: async () => {
     const { token } = await login();
     return call(server.url, "auth.revoke", { token, input: { id: "not-a-session" } });
+  },
+  // A user already keeping the most notes allowed (written straight to the database) creates one more.
+  QUOTA_EXCEEDED: async () => {
+    const { token, user } = await login();
+    const db = await createDatabase(server.databaseUrl);
+    await db.note
+      .createMany({
+        data: Array.from({ length: NOTES_MAX_PER_USER }, (_, n) => ({ userId: user.id, title: `${n}`, body: "" })),
+      })
+      .finally(() => db.$disconnect());
+    return call(server.url, "notes.create", { token, input: { title: "one too many" } });
   },
   UPLOAD_TOO_LARGE: async () =>
     uploadAvatar(server, Buffer.concat([PNG, Buffer.alloc(2 * 1024 * 1024)]), { token: (await login()).token }),

@@ -161,7 +161,7 @@ export const ERROR_TAXONOMY = {
     code: "NOT_FOUND",
     action: "show",
     source:
-      "auth.revoke of a session that is not yours or not live; an operator command on an unknown or deleted account",
+      "an id that names nothing of the caller's: auth.revoke of a session not yours or not live, notes.update / notes.delete of a note not yours or gone, an operator command on an unknown or deleted account",
     message: "Not found.",
   },
   UPLOAD_TOO_LARGE: {
@@ -217,6 +217,12 @@ export const ERROR_TAXONOMY = {
     action: "retry",
     source: "more requests in flight than the server serves at once (answered at once, with Retry-After)",
     message: "The server is overloaded: retry shortly.",
+  },
+  QUOTA_EXCEEDED: {
+    code: "FORBIDDEN",
+    action: "show",
+    source: "a user already keeps the most a feature allows (notes.create at NOTES_MAX_PER_USER notes)",
+    message: "You have reached the most you may keep here: delete some first.",
   },
   // Several mini-programs on one server (README "Several mini-programs"): which app a request is for.
   UNKNOWN_APPID: {

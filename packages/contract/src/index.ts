@@ -32,9 +32,24 @@ export {
   NICKNAME_MAX_GRAPHEMES,
   countGraphemes,
   isTemporaryFilePath,
+  lineTextProblem,
+  multilineTextProblem,
   nicknameProblem,
   nicknameRuleMessage,
   type InputIssueCode,
   type SegmenterFactory,
 } from "./input-rules.ts";
+export {
+  NOTES_MAX_PER_USER,
+  NOTES_PAGE_SIZE_DEFAULT,
+  NOTES_PAGE_SIZE_MAX,
+  NOTE_BODY_MAX_CODE_UNITS,
+  NOTE_BODY_MAX_GRAPHEMES,
+  NOTE_TITLE_MAX_CODE_UNITS,
+  NOTE_TITLE_MAX_GRAPHEMES,
+  noteBodyProblem,
+  noteRuleMessage,
+  noteTitleProblem,
+  type NoteField,
+} from "./note-rules.ts";
 export { APPID_HEADER, APPID_PATTERN, appidFromWechatReferer } from "./wechat-app.ts";

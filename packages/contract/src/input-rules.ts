@@ -84,8 +84,24 @@ export function nicknameProblem(
   raw: string,
   createSegmenter: SegmenterFactory = defaultSegmenter,
 ): InputIssueCode | undefined {
+  return lineTextProblem(raw, { maxGraphemes: NICKNAME_MAX_GRAPHEMES }, createSegmenter);
+}
+
+/**
+ * The rule of a short visible text on one line (a nickname, a note's title), judged trimmed: not
+ * empty, no control or format characters (line breaks, zero-width spaces, direction overrides;
+ * ZWJ and tags only inside emoji), not invisible characters only, at most `maxGraphemes` visible
+ * characters and, when given, `maxCodeUnits` UTF-16 code units (one grapheme can stack any number
+ * of combining marks, so graphemes alone do not bound what is stored).
+ */
+export function lineTextProblem(
+  raw: string,
+  limits: { maxGraphemes: number; maxCodeUnits?: number },
+  createSegmenter: SegmenterFactory = defaultSegmenter,
+): InputIssueCode | undefined {
   const value = raw.trim();
   if (value === "") return "too_small";
+  if (limits.maxCodeUnits !== undefined && value.length > limits.maxCodeUnits) return "too_long";
   if (/\p{Cs}/u.test(value)) return "broken_emoji";
   if (CONTROL.test(value) || BIDI_CONTROL.test(value)) return "control_characters";
   const codePoints = Array.from(value);
@@ -96,7 +112,25 @@ export function nicknameProblem(
     if (!isJoiner && !TAG.test(char) && FORMAT.test(char)) return "control_characters";
   }
   if (value.replace(INVISIBLE, "") === "") return "invisible";
-  if (countGraphemes(value, createSegmenter) > NICKNAME_MAX_GRAPHEMES) return "too_long";
+  if (countGraphemes(value, createSegmenter) > limits.maxGraphemes) return "too_long";
+  return undefined;
+}
+
+/**
+ * The rule of a longer text that may span lines (a note's body), judged trimmed: may be empty;
+ * line breaks and tabs allowed, other control characters and lone surrogates not; at most
+ * `maxGraphemes` visible characters and `maxCodeUnits` UTF-16 code units.
+ */
+export function multilineTextProblem(
+  raw: string,
+  limits: { maxGraphemes: number; maxCodeUnits: number },
+  createSegmenter: SegmenterFactory = defaultSegmenter,
+): InputIssueCode | undefined {
+  const value = raw.trim();
+  if (value.length > limits.maxCodeUnits) return "too_long";
+  if (/\p{Cs}/u.test(value)) return "broken_emoji";
+  if (/[^\P{Cc}\t\n\r]|[\u2028\u2029]/u.test(value)) return "control_characters";
+  if (countGraphemes(value, createSegmenter) > limits.maxGraphemes) return "too_long";
   return undefined;
 }
 

@@ -47,18 +47,21 @@ const expectedFirstMigrations: Record<TestEngine, string[]> = {
     "20261202000000_avatar_files",
     "20261203000000_account_status",
     "20261204000000_login_history",
+    "20261205000000_notes",
   ],
   postgresql: [
     "20261201000000_init",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
     "20261204000000_login_history",
+    "20261205000000_notes",
   ],
   mysql: [
     "20261201000000_init",
     "20261202000000_avatar_files",
     "20261203000000_account_status",
     "20261204000000_login_history",
+    "20261205000000_notes",
   ],
 };
 
@@ -165,6 +168,7 @@ describe.each(serverEngines)("server database %s", (engine) => {
           "20261202000000_avatar_files",
           "20261203000000_account_status",
           "20261204000000_login_history",
+          "20261205000000_notes",
         ],
       });
       const db = await createDatabase(alias);

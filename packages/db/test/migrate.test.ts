@@ -4,6 +4,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DatabaseStartError, migrateDatabase, migrationChecksums, migrationsDir } from "../src/index.ts";
 import { openDirect, openInOtherProcess, tempDatabaseUrl } from "./other-process.ts";
 
+/** Every SQLite migration, in order: a new migration is added here. */
+const sqliteMigrations = [
+  "20261122000000_init",
+  "20261122010000_phone_unique",
+  "20261202000000_avatar_files",
+  "20261203000000_account_status",
+  "20261204000000_login_history",
+  "20261205000000_notes",
+];
+
 const temps: string[] = [];
 function temp() {
   const t = tempDatabaseUrl();
@@ -16,13 +26,7 @@ describe("migrateDatabase", () => {
   it("applies every migration to a new file, then finds nothing pending without running the CLI", async () => {
     const { url } = temp();
     const first = await migrateDatabase(url);
-    expect(first.applied).toEqual([
-      "20261122000000_init",
-      "20261122010000_phone_unique",
-      "20261202000000_avatar_files",
-      "20261203000000_account_status",
-      "20261204000000_login_history",
-    ]);
+    expect(first.applied).toEqual(sqliteMigrations);
     const again = await migrateDatabase(url);
     expect(again).toEqual({ applied: [], changedSinceApplied: [] });
   });
@@ -40,7 +44,7 @@ describe("migrateDatabase", () => {
       const sql = readFileSync(path.join(migrationsDir, row.migration_name, "migration.sql"), "utf8");
       expect(migrationChecksums(sql)).toContain(row.checksum);
     }
-    expect(rows).toHaveLength(5);
+    expect(rows).toHaveLength(sqliteMigrations.length);
   });
 
   // Before: `prisma migrate deploy` ran at every start and its schema engine sets

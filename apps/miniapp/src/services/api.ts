@@ -1,5 +1,5 @@
 import Taro from "@tarojs/taro";
-import type { AppRouter, RouterOutputs } from "@mp-auth/api";
+import type { AppRouter, RouterInputs, RouterOutputs } from "@mp-auth/api";
 import { APPID_HEADER } from "@mp-auth/contract";
 import { createMiniappClient, type TaroLike } from "@mp-auth/taro-link";
 import { createAppCodeSource } from "../auth/login-code-source";
@@ -9,6 +9,9 @@ import { MissingCodeSourceError, type CodeSourceChoice } from "../auth/code-sour
 
 export type CurrentUser = RouterOutputs["user"]["me"];
 export type DeviceSession = RouterOutputs["auth"]["sessions"][number];
+export type NotesPage = RouterOutputs["notes"]["list"];
+export type Note = NotesPage["items"][number];
+export type NoteInputs = RouterInputs["notes"];
 
 function pickCodeSource(): CodeSourceChoice | MissingCodeSourceError {
   try {

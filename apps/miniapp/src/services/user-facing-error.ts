@@ -2,6 +2,9 @@ import {
   AVATAR_IMAGE_TYPES,
   AVATAR_MAX_BYTES,
   NICKNAME_MAX_GRAPHEMES,
+  NOTE_BODY_MAX_GRAPHEMES,
+  NOTE_TITLE_MAX_GRAPHEMES,
+  NOTES_MAX_PER_USER,
   readErrorData,
   type ClientAction,
   type ErrorReason,
@@ -22,7 +25,7 @@ import type { PhoneButtonOutcome } from "./phone-number";
  */
 
 /** What the user was doing: the wording of a few reasons, and the fallback sentence, depend on it. */
-export type UserOperation = "session" | "nickname" | "avatar" | "phone" | "account";
+export type UserOperation = "session" | "nickname" | "avatar" | "phone" | "account" | "note";
 
 export interface UserFacingError {
   operation: UserOperation;
@@ -90,6 +93,7 @@ const TEXT_BY_REASON: Record<ErrorReason, string> = {
   DATABASE_UNAVAILABLE: "服务暂时不可用，请稍后重试",
   DATABASE_BUSY: SERVER_BUSY,
   OVERLOADED: SERVER_BUSY,
+  QUOTA_EXCEEDED: "数量已达上限，请先删除一些",
   // The build's appid (TARO_APP_ID) and the server's apps (WX_APPS) disagree: the developer's to fix.
   UNKNOWN_APPID: "小程序与服务器的 AppID 配置不一致，请联系管理员",
   APPID_REQUIRED: "小程序未配置 AppID，请联系管理员",
@@ -107,6 +111,10 @@ const TEXT_BY_OPERATION: Record<UserOperation, Partial<Record<ErrorReason, strin
   // still cannot be read. A new tap gives data for the new key: no login button needed.
   phone: { SESSION_KEY_STALE: "微信登录状态已更新，请重新点击绑定手机号" },
   account: {},
+  note: {
+    NOT_FOUND: "这条笔记已被删除",
+    QUOTA_EXCEEDED: `笔记最多保存 ${NOTES_MAX_PER_USER} 条，请先删除一些`,
+  },
 };
 
 /** When nothing more specific is known. */
@@ -116,6 +124,7 @@ const FALLBACK_BY_OPERATION: Record<UserOperation, string> = {
   avatar: "头像上传失败，请重试",
   phone: "手机号绑定失败，请重试",
   account: "注销账号失败，请重试",
+  note: "笔记保存失败，请重试",
 };
 
 /** INVALID_INPUT without an issue this module can word (zod's own codes, another field). */
@@ -125,10 +134,11 @@ const INVALID_INPUT_BY_OPERATION: Record<UserOperation, string> = {
   avatar: "头像图片无效，请重新选择",
   phone: "手机号信息无效，请重新点击",
   account: "注销确认无效，请重新操作",
+  note: "笔记内容不符合要求，请修改后重试",
 };
 
 /** The fields whose issues (`error.data.issues[].path`) are worded one by one. */
-type WordedField = "nickname" | "avatarUrl";
+type WordedField = "nickname" | "avatarUrl" | "title" | "body";
 
 const TEXT_BY_INPUT_ISSUE: Record<WordedField, Record<InputIssueCode, string>> = {
   nickname: {
@@ -146,6 +156,23 @@ const TEXT_BY_INPUT_ISSUE: Record<WordedField, Record<InputIssueCode, string>> =
     invisible: INVALID_INPUT_BY_OPERATION.avatar,
     broken_emoji: INVALID_INPUT_BY_OPERATION.avatar,
     temporary_path: "头像需要先上传，请重新选择",
+  },
+  // A note's title and body (notes.create / notes.update; the notes page's pre-check).
+  title: {
+    too_small: "标题不能为空",
+    too_long: `标题最多 ${NOTE_TITLE_MAX_GRAPHEMES} 个字`,
+    control_characters: "标题不能包含换行、方向控制符或零宽字符",
+    invisible: "标题需要包含看得见的文字",
+    broken_emoji: "标题中有无法识别的字符，请修改",
+    temporary_path: INVALID_INPUT_BY_OPERATION.note,
+  },
+  body: {
+    too_small: INVALID_INPUT_BY_OPERATION.note,
+    too_long: `内容最多 ${NOTE_BODY_MAX_GRAPHEMES} 个字`,
+    control_characters: "内容不能包含控制字符",
+    invisible: INVALID_INPUT_BY_OPERATION.note,
+    broken_emoji: "内容中有无法识别的字符，请修改",
+    temporary_path: INVALID_INPUT_BY_OPERATION.note,
   },
 };
 

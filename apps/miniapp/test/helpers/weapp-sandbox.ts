@@ -39,6 +39,8 @@ export interface WeappPage {
   has: (id: string) => boolean;
   /** A WeChat event on the node with this id (e.g. "tap", "agreeprivacyauthorization"), through Taro's handler. */
   dispatch: (id: string, type: string, detail?: Record<string, unknown>) => void;
+  /** Calls one of the page's own handlers, as WeChat does (e.g. onReachBottom, onPullDownRefresh). */
+  fire: (handler: string) => void;
   unload: () => void;
 }
 
@@ -51,6 +53,8 @@ export interface WeappSandbox {
   privacyListeners: WxPrivacyListener[];
   /** Calls of wx.openPrivacyContract. */
   privacyContractOpenings: () => number;
+  /** The callbacks the bundle registered with wx.on<Event> (onAppShow, onAppHide, onNetworkStatusChange). */
+  listeners: Map<string, ((result?: unknown) => void)[]>;
   loginCalls: () => number;
   requests: WxRequestCall[];
   storage: Map<string, unknown>;
@@ -81,6 +85,7 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
   let privacyContractOpenings = 0;
   let pageOptions: Record<string, unknown> | undefined;
   let appOptions: { onLaunch?: (this: unknown, launch: unknown) => void } | undefined;
+  const listeners = new Map<string, ((result?: unknown) => void)[]>();
 
   type Callbacks = { success?: (result: unknown) => void; fail?: (error: unknown) => void };
   const wxApis: Record<string, unknown> = {
@@ -134,7 +139,23 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
       setTimeout(() => callbacks.success?.({ errMsg: "openPrivacyContract:ok" }));
     },
     canIUse: () => true,
+    getNetworkType(callbacks: Callbacks) {
+      setTimeout(() => callbacks.success?.({ networkType: "wifi", errMsg: "getNetworkType:ok" }));
+    },
+    stopPullDownRefresh: () => undefined,
   };
+  // wx.onAppShow, wx.onNetworkStatusChange...: kept, so a test can fire them.
+  for (const event of ["onAppShow", "onAppHide", "onNetworkStatusChange"]) {
+    wxApis[event] = (callback: (result?: unknown) => void) => {
+      listeners.set(event, [...(listeners.get(event) ?? []), callback]);
+    };
+    wxApis[event.replace(/^on/, "off")] = (callback: (result?: unknown) => void) => {
+      listeners.set(
+        event,
+        (listeners.get(event) ?? []).filter((registered) => registered !== callback),
+      );
+    };
+  }
   const wx = new Proxy(wxApis, {
     get(target, key) {
       if (typeof key !== "string") return undefined;
@@ -209,6 +230,7 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
         const target = { id, dataset: {} };
         lifecycle("eh", { type, timeStamp: Date.now(), target, currentTarget: target, detail });
       },
+      fire: (handler) => lifecycle(handler),
       unload: () => lifecycle("onUnload"),
     };
   }
@@ -217,6 +239,7 @@ export function createWeappSandbox(options: WeappSandboxOptions): WeappSandbox {
     openPage,
     privacyListeners,
     privacyContractOpenings: () => privacyContractOpenings,
+    listeners,
     launch() {
       if (!appOptions?.onLaunch) throw new Error("app.js did not call App({ onLaunch })");
       appOptions.onLaunch.call(appOptions, { path: "pages/home/index", query: {}, scene: 1001 });

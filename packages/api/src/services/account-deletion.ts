@@ -12,8 +12,10 @@ import { deleteReplacedAvatar } from "./avatars.ts";
  *
  * Erased: nickname, avatar URL (and the file, when it is one of our uploads nobody else shows),
  * phone number and its country code and binding time, the encrypted session_key, unionid, the
- * openid (replaced, below), an operator's ban note, and every session row and login attempt (they
- * hold the device's IP and user agent). Kept: the id, appid, createdAt, lastLoginAt and deletedAt.
+ * openid (replaced, below), an operator's ban note, every session row and login attempt (they
+ * hold the device's IP and user agent), and every note (the example feature's rows are the user's
+ * own writing: the tombstone keeps the user row, so its onDelete: Cascade does not run). Kept: the
+ * id, appid, createdAt, lastLoginAt and deletedAt.
  *
  * The openid is replaced with `deleted:<id>` rather than cleared: the (appid, openid) unique index
  * stays as it is (a nullable openid would mean rebuilding the SQLite table and widening every
@@ -65,6 +67,7 @@ export async function deleteAccount(
     const { count } = await tx.session.deleteMany({ where: { userId } });
     // The login history holds the device's IP and user agent too.
     await tx.loginAttempt.deleteMany({ where: { userId } });
+    await tx.note.deleteMany({ where: { userId } });
     return { avatarUrl: user.avatarUrl, sessionsEnded: count };
   });
   // After the commit, and awaited: no instance may answer from a cached session once this returns.

@@ -80,6 +80,9 @@ function SignedIn({ user }: { user: CurrentUser }) {
         >
           编辑资料
         </Button>
+        <Button id="open-notes" className="button" onClick={() => void Taro.navigateTo({ url: "/pages/notes/index" })}>
+          我的笔记
+        </Button>
         <Button
           id="open-sessions"
           className="button"
