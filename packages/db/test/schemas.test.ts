@@ -10,6 +10,8 @@ import { mariadbPoolConfig } from "../src/server-database.ts";
 import { availableTestEngines, createTestDatabase, type TestDatabase } from "../src/testing.ts";
 
 const source = readFileSync(providerPaths("sqlite").schema, "utf8");
+/** Every model's table, read from the schema: a new model is compared without editing this file. */
+const modelTables = [...source.matchAll(/^model (\w+) \{/gm)].map((match) => `'${match[1]}'`).join(", ");
 
 describe("generated schemas", () => {
   it.each(["postgresql", "mysql"] as const)(
@@ -65,7 +67,7 @@ describe.runIf(both)("the MySQL migrations against the PostgreSQL ones", () => {
     try {
       const columns = await connection.query<{ name: string; type: string; collation: string | null }[]>(
         `SELECT CONCAT(table_name, '.', column_name) AS name, column_type AS type, collation_name AS collation
-         FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name IN ('User', 'Session', 'AvatarFile', 'Note')`,
+         FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name IN (${modelTables})`,
       );
       for (const column of columns) {
         if (column.collation !== null) expect(column, column.name).toMatchObject({ collation: "utf8mb4_bin" });
@@ -98,7 +100,7 @@ async function describePostgres(url: string): Promise<Structure> {
     const columns = await client.query<{ c: string }>(
       `SELECT table_name || '.' || column_name || ' ' || is_nullable || ' ' ||
               CASE WHEN column_default IS NULL THEN 'no-default' ELSE 'default' END AS c
-       FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('User', 'Session', 'AvatarFile', 'Note')`,
+       FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN (${modelTables})`,
     );
     const indexes = await client.query<{ c: string }>(
       `SELECT t.relname || ' ' || i.relname || ' ' || CASE WHEN ix.indisprimary THEN 'primary' WHEN ix.indisunique THEN 'unique' ELSE 'index' END || ' ' ||
@@ -107,7 +109,7 @@ async function describePostgres(url: string): Promise<Structure> {
        JOIN pg_namespace n ON n.oid = t.relnamespace
        CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ordinality)
        JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-       WHERE n.nspname = 'public' AND t.relname IN ('User', 'Session', 'AvatarFile', 'Note')
+       WHERE n.nspname = 'public' AND t.relname IN (${modelTables})
        GROUP BY t.relname, i.relname, ix.indisprimary, ix.indisunique`,
     );
     const foreignKeys = await client.query<{ c: string }>(
@@ -131,13 +133,13 @@ async function describeMysql(url: string): Promise<Structure> {
     const columns = await connection.query<{ c: string }[]>(
       `SELECT CONCAT(table_name, '.', column_name, ' ', is_nullable, ' ',
               IF(column_default IS NULL OR column_default = 'NULL', 'no-default', 'default')) AS c
-       FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name IN ('User', 'Session', 'AvatarFile', 'Note')`,
+       FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name IN (${modelTables})`,
     );
     const indexes = await connection.query<{ c: string }[]>(
       `SELECT CONCAT(table_name, ' ', IF(index_name = 'PRIMARY', CONCAT(table_name, '_pkey'), index_name), ' ',
               IF(index_name = 'PRIMARY', 'primary', IF(non_unique = 0, 'unique', 'index')), ' ',
               GROUP_CONCAT(column_name ORDER BY seq_in_index SEPARATOR ',')) AS c
-       FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name IN ('User', 'Session', 'AvatarFile', 'Note')
+       FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name IN (${modelTables})
        GROUP BY table_name, index_name, non_unique`,
     );
     const foreignKeys = await connection.query<{ c: string }[]>(
