@@ -81,7 +81,8 @@ export type DatabaseErrorReason = "DATABASE_BUSY" | "DATABASE_UNAVAILABLE";
  * ConnectionClosed, SocketTimeout, TlsConnectionError); a database that is missing or refuses the
  * login; PostgreSQL class 08, 57P01-57P03 (shut down, starting), 25006 (a read-only standby), 53100
  * disk full; MySQL 2002 / 2003 / 2006 / 2013 (gone away, lost), 1290 (read-only), 45028 (the MariaDB
- * pool got no connection in time: the server is down, or every connection is stuck); Prisma P1001 /
+ * pool got no connection in time and was not full: the server is down; a full pool is
+ * DATABASE_BUSY); Prisma P1001 /
  * P1002 / P1017.
  */
 export function databaseErrorReason(error: unknown): DatabaseErrorReason | undefined {
@@ -121,7 +122,7 @@ function reasonOfOne(error: ErrorFields): DatabaseErrorReason | undefined {
     if (busyKinds.has(error.kind)) return "DATABASE_BUSY";
     if (unavailableKinds.has(error.kind)) return "DATABASE_UNAVAILABLE";
     if (error.kind === "postgres" && typeof error.code === "string") return postgresReason(error.code);
-    if (error.kind === "mysql" && typeof error.code === "number") return mysqlReason(error.code);
+    if (error.kind === "mysql" && typeof error.code === "number") return mysqlReason(error.code, messageOf(error));
     return undefined;
   }
   // Prisma's own errors (P-codes carry clientVersion).
@@ -141,7 +142,8 @@ function reasonOfOne(error: ErrorFields): DatabaseErrorReason | undefined {
   if (typeof error.code === "string" && socketCodes.has(error.code)) return "DATABASE_UNAVAILABLE";
   // A raw pg DatabaseError (has a severity) or a raw mariadb SqlError (has errno and sqlState).
   if (typeof error.code === "string" && typeof error.severity === "string") return postgresReason(error.code);
-  if (typeof error.errno === "number" && error.sqlState !== undefined) return mysqlReason(error.errno);
+  if (typeof error.errno === "number" && error.sqlState !== undefined)
+    return mysqlReason(error.errno, messageOf(error));
   return undefined;
 }
 
@@ -178,8 +180,19 @@ function postgresReason(sqlState: string): DatabaseErrorReason | undefined {
   return undefined;
 }
 
-function mysqlReason(errno: number): DatabaseErrorReason | undefined {
+/**
+ * MariaDB's pool timeout (45028) names its state: "(pool connections: active=10 idle=0 limit=10)".
+ * Every connection lent out means a burst the pool cannot serve yet (busy, retriable); fewer means
+ * it could not open one (the server is down or refuses).
+ */
+function poolWasFull(message: string | undefined): boolean {
+  const state = /active=(\d+)\b.*\blimit=(\d+)/s.exec(message ?? "");
+  return state !== null && Number(state[1]) >= Number(state[2]);
+}
+
+function mysqlReason(errno: number, message?: string): DatabaseErrorReason | undefined {
   if ([1205, 1213, 3572, 1040, 1203].includes(errno)) return "DATABASE_BUSY";
+  if (errno === 45028 && poolWasFull(message)) return "DATABASE_BUSY";
   if ([2002, 2003, 2006, 2013, 1290, 1836, 1049, 1044, 1045, 45028].includes(errno)) return "DATABASE_UNAVAILABLE";
   // The MariaDB driver's own connection errors (45001 closed, 45009 socket closed, 45012 connect timeout, ...).
   if ([45001, 45002, 45006, 45007, 45009, 45012, 45013].includes(errno)) return "DATABASE_UNAVAILABLE";
@@ -233,4 +246,8 @@ export function sqliteCodeOf(error: unknown): string | undefined {
   if (typeof code === "string" && code.startsWith("SQLITE_")) return code;
   const original = typeof cause === "object" && cause !== null ? cause.originalCode : undefined;
   return typeof original === "string" && original.startsWith("SQLITE_") ? original : undefined;
+}
+
+function messageOf(error: { message?: unknown }): string | undefined {
+  return typeof error.message === "string" ? error.message : undefined;
 }

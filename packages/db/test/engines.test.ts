@@ -195,6 +195,32 @@ describe.each(serverEngines)("server database %s", (engine) => {
     await expect(db.user.update({ where: { id: user.id }, data: { nickname: "later" } })).resolves.toBeTruthy();
   });
 
+  if (engine === "mysql")
+    it("answers DATABASE_BUSY, not DATABASE_UNAVAILABLE, when every pooled connection is lent out", async () => {
+      // The MariaDB pool holds 10 connections: 10 open transactions take them all, the 11th call
+      // waits acquireTimeout (connectTimeoutMs + 1 s) and gets the pool's 45028, naming a full pool.
+      const { db } = await migrated(engine, { connectTimeoutMs: 500 });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started = 0;
+      const holders = Array.from({ length: 10 }, () =>
+        rawTransaction(db, async (tx) => {
+          await tx.rows("SELECT 1 AS one", []);
+          started++;
+          await gate;
+        }),
+      );
+      try {
+        await expect.poll(() => started, { timeout: 10_000 }).toBe(10);
+        const error = await db.user.count().catch((e: unknown) => e);
+        expect(databaseErrorReason(error), String(error)).toBe("DATABASE_BUSY");
+      } finally {
+        release();
+        await Promise.all(holders);
+      }
+      await expect(db.user.count()).resolves.toBe(0);
+    });
+
   it("reports a database that went away as DATABASE_UNAVAILABLE, in queries and in the health probe", async () => {
     const database = await createTestDatabase(engine);
     await migrateDatabase(database.url);
