@@ -44,7 +44,12 @@ it("fuzzes every procedure of the router", () => {
 });
 
 /** Row counts of every table, and the signed-in user's row: what a refused call must leave alone. */
-async function storedState(): Promise<unknown> {
+interface StoredState {
+  counts: Record<string, number>;
+  user: unknown;
+}
+
+async function storedState(): Promise<StoredState> {
   const tables = await db.$queryRawUnsafe<{ name: string }[]>(
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != '_prisma_migrations' ORDER BY name",
   );
@@ -55,6 +60,15 @@ async function storedState(): Promise<unknown> {
   }
   const user = await db.user.findUnique({ where: { id: session.userId } });
   return { counts, user };
+}
+
+/** The newest login-history row holds none of the code the refused call sent. */
+async function expectNoCodeInLatestAttempt(input: unknown): Promise<void> {
+  const code = (input as { code?: unknown } | null)?.code;
+  const latest = await db.loginAttempt.findFirst({ orderBy: { createdAt: "desc" } });
+  expect(latest).not.toBeNull();
+  // Short codes ("!", "a") occur in any text by chance; a code of 8+ characters cannot hide there.
+  if (typeof code === "string" && code.length >= 8) expect(JSON.stringify(latest)).not.toContain(code);
 }
 
 /** Input names the procedures read, so generated objects sometimes get past the first check. */
@@ -125,7 +139,15 @@ describe.each(procedures)("procedure $path ($type)", ({ path }) => {
             : await send(`/trpc/${path}`, "POST", { body: text, ...(signedIn ? { token: session.token } : {}) });
         if (answer.status >= 400) {
           expectEnvelope(answer.body, answer.status);
-          expect(await storedState()).toEqual(before);
+          const after = await storedState();
+          if (path === "auth.login") {
+            // A refused login is recorded in the login history, once, and nothing else is written.
+            const recorded = (after.counts.LoginAttempt ?? 0) - (before.counts.LoginAttempt ?? 0);
+            expect(recorded).toBeLessThanOrEqual(1);
+            if (recorded === 1) await expectNoCodeInLatestAttempt(payload.value);
+            after.counts.LoginAttempt = before.counts.LoginAttempt ?? 0;
+          }
+          expect(after).toEqual(before);
         } else if (path.startsWith("auth.")) {
           // A call that ended the session (logout, logoutAll): the next runs need a fresh one.
           const login = await loginAs(server);
