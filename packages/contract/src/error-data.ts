@@ -49,7 +49,6 @@ export interface ReadErrorData {
   httpStatus?: number;
   retryAfterSeconds?: number;
   issues?: InputIssue[];
-  blockedUntil?: string;
 }
 
 /**
@@ -66,9 +65,6 @@ export function readErrorData(error: unknown): ReadErrorData {
   if (typeof data.code === "string") read.code = data.code;
   if (typeof data.httpStatus === "number") read.httpStatus = data.httpStatus;
   if (typeof data.retryAfterSeconds === "number") read.retryAfterSeconds = data.retryAfterSeconds;
-  if (typeof data.blockedUntil === "string" && !Number.isNaN(Date.parse(data.blockedUntil))) {
-    read.blockedUntil = data.blockedUntil;
-  }
   if (Array.isArray(data.issues)) {
     read.issues = data.issues.filter(
       (issue): issue is InputIssue =>
@@ -79,4 +75,15 @@ export function readErrorData(error: unknown): ReadErrorData {
     );
   }
   return read;
+}
+
+/**
+ * The end of a ban (ACCOUNT_BANNED's `error.data.blockedUntil`), when it is a date. Apart from
+ * readErrorData so the Taro link, which only needs the action, does not carry it.
+ */
+export function readBlockedUntil(error: unknown): string | undefined {
+  const data = error !== null && typeof error === "object" ? (error as { data?: unknown }).data : undefined;
+  const until =
+    data !== null && typeof data === "object" ? (data as { blockedUntil?: unknown }).blockedUntil : undefined;
+  return typeof until === "string" && !Number.isNaN(Date.parse(until)) ? until : undefined;
 }

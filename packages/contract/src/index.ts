@@ -14,6 +14,7 @@ export {
   type TaxonomyRow,
 } from "./error-taxonomy.ts";
 export {
+  readBlockedUntil,
   readErrorData,
   type ErrorData,
   type ErrorEnvelope,

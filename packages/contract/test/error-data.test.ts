@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, SESSION_REASONS, readErrorData } from "../src/index.ts";
+import { ERROR_TAXONOMY, HTTP_STATUS_BY_CODE, SESSION_REASONS, readBlockedUntil, readErrorData } from "../src/index.ts";
 
 describe("ERROR_TAXONOMY", () => {
   it("gives every row a code with an HTTP status, and session reasons the relogin action", () => {
@@ -37,13 +37,12 @@ describe("readErrorData", () => {
     });
   });
 
-  it("keeps a ban's end time only when it is a date", () => {
-    expect(readErrorData({ data: { reason: "ACCOUNT_BANNED", blockedUntil: "2026-12-24T00:00:00.000Z" } })).toEqual({
-      reason: "ACCOUNT_BANNED",
-      blockedUntil: "2026-12-24T00:00:00.000Z",
-    });
-    expect(readErrorData({ data: { blockedUntil: "soon" } })).toEqual({});
-    expect(readErrorData({ data: { blockedUntil: 3 } })).toEqual({});
+  it("reads a ban's end time only when it is a date", () => {
+    const until = "2026-12-24T00:00:00.000Z";
+    expect(readBlockedUntil({ data: { reason: "ACCOUNT_BANNED", blockedUntil: until } })).toBe(until);
+    expect(readBlockedUntil({ data: { blockedUntil: "soon" } })).toBeUndefined();
+    expect(readBlockedUntil({ data: { blockedUntil: 3 } })).toBeUndefined();
+    for (const junk of [undefined, null, 3, "x", {}, { data: null }]) expect(readBlockedUntil(junk)).toBeUndefined();
   });
 
   it("never throws on junk", () => {

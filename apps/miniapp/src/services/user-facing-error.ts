@@ -5,6 +5,7 @@ import {
   NOTE_BODY_MAX_GRAPHEMES,
   NOTE_TITLE_MAX_GRAPHEMES,
   NOTES_MAX_PER_USER,
+  readBlockedUntil,
   readErrorData,
   type ClientAction,
   type ErrorReason,
@@ -234,7 +235,7 @@ export function userFacingError(error: unknown, operation: UserOperation = "sess
     }
     // SESSION_KEY_STALE reaching the phone binding: a new tap fixes it, not a login button.
     const action = operation === "phone" && reason === "SESSION_KEY_STALE" ? "show" : described.action;
-    const { blockedUntil } = readErrorData(error);
+    const blockedUntil = readBlockedUntil(error);
     return {
       ...base,
       action,
