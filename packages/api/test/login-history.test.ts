@@ -190,6 +190,9 @@ describe.each(await apiTestEngines())("login history on %s", (engine) => {
 
     const defaults = await caller.auth.history();
     expect(defaults.items).toHaveLength(3);
+    // The first page as tRPC's infiniteQueryOptions asks for it (the sessions page's hook).
+    const fromHook = await caller.auth.history({ limit: 2, cursor: null });
+    expect(fromHook).toEqual(firstPage);
   });
 
   it("auth.history: bounded input, and only for a signed-in caller", async () => {

@@ -72,9 +72,12 @@ export const authRouter = createTRPCRouter({
             .min(1, "limit must be at least 1")
             .max(LOGIN_HISTORY_PAGE_MAX, `limit must be at most ${LOGIN_HISTORY_PAGE_MAX}`)
             .default(LOGIN_HISTORY_PAGE_DEFAULT),
-          cursor: z.string().min(1, "cursor must not be empty").max(64, "cursor is too long").optional(),
+          // null: the first page, as tRPC's infiniteQueryOptions sends it (its `direction` is stripped).
+          cursor: z.string().min(1, "cursor must not be empty").max(64, "cursor is too long").nullish(),
         })
         .default({ limit: LOGIN_HISTORY_PAGE_DEFAULT }),
     )
-    .query(({ ctx, input }) => listOwnLoginAttempts(ctx.deps.db, ctx.user.id, input)),
+    .query(({ ctx, input }) =>
+      listOwnLoginAttempts(ctx.deps.db, ctx.user.id, { limit: input.limit, cursor: input.cursor ?? undefined }),
+    ),
 });

@@ -1,104 +1,70 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Button, Text, View } from "@tarojs/components";
 import Taro, { useDidShow } from "@tarojs/taro";
-import { useCallback, useRef, useState } from "react";
 import { busyProps } from "../../components/busy-props";
 import { ErrorPanel } from "../../components/error-panel";
 import { SignedOutPanel } from "../../components/signed-out-panel";
-import { api, type DeviceSession } from "../../services/api";
-import { userFacingError, type UserFacingError } from "../../services/user-facing-error";
+import { trpc } from "../../services/trpc";
+import { userFacingError } from "../../services/user-facing-error";
 import { describeDevice, formatDateTime } from "../../services/format";
-import { describeLoginAttempt, describeNetwork, type LoginHistoryItem } from "../../services/login-history";
+import { describeLoginAttempt, describeNetwork } from "../../services/login-history";
 import { sessionStore, useSessionState } from "../../state/app-session";
 import "./index.css";
-
-type ListState =
-  { status: "loading" } | { status: "loaded"; sessions: DeviceSession[] } | { status: "error"; error: UserFacingError };
-
-/** The sign-in history: its own state, so a failure there leaves the device list usable. */
-type HistoryState =
-  | { status: "loading" }
-  | { status: "loaded"; items: LoginHistoryItem[]; nextCursor: string | null; loadingMore: boolean }
-  | { status: "error"; error: UserFacingError };
 
 /** Entries per page of 「最近登录记录」 (the server allows up to 50). */
 const HISTORY_PAGE = 10;
 
+function toast(error: unknown): void {
+  console.error("[mp-auth]", error);
+  void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
+}
+
+/**
+ * The signed-in devices (auth.sessions) and the sign-in history (auth.history, a page at a time)
+ * on the typed hooks: two queries with states of their own, so a failure of one leaves the other
+ * usable, and two mutations that read the device list again when they end.
+ */
 export default function SessionsPage() {
   const sessionState = useSessionState();
-  const [list, setList] = useState<ListState>({ status: "loading" });
-  const [revokingId, setRevokingId] = useState<string | null>(null);
-  const [loggingOutEverywhere, setLoggingOutEverywhere] = useState(false);
-  const [history, setHistory] = useState<HistoryState>({ status: "loading" });
-  // Ignores answers to a load that a newer load has replaced.
-  const loadTicket = useRef(0);
-  const historyTicket = useRef(0);
+  // Not before sign-in: a query would log in by itself, even after the user logged out.
+  const signedIn = sessionState.status === "signed-in";
+  const queryClient = useQueryClient();
 
-  const loadHistory = useCallback(async () => {
-    const ticket = ++historyTicket.current;
-    setHistory({ status: "loading" });
-    try {
-      const page = await api.auth.history.query({ limit: HISTORY_PAGE });
-      if (ticket === historyTicket.current) setHistory({ status: "loaded", ...page, loadingMore: false });
-    } catch (error) {
-      console.error("[mp-auth]", error);
-      if (ticket === historyTicket.current) setHistory({ status: "error", error: userFacingError(error) });
-    }
-  }, []);
+  const sessions = useQuery(trpc.auth.sessions.queryOptions(undefined, { enabled: signedIn }));
+  const history = useInfiniteQuery(
+    trpc.auth.history.infiniteQueryOptions(
+      { limit: HISTORY_PAGE },
+      { getNextPageParam: (page) => page.nextCursor ?? undefined, enabled: signedIn },
+    ),
+  );
+  const historyItems = history.data?.pages.flatMap((page) => page.items) ?? [];
 
-  async function loadMoreHistory() {
-    if (history.status !== "loaded" || !history.nextCursor) return;
-    const ticket = historyTicket.current;
-    setHistory({ ...history, loadingMore: true });
-    try {
-      const page = await api.auth.history.query({ limit: HISTORY_PAGE, cursor: history.nextCursor });
-      if (ticket === historyTicket.current) {
-        setHistory({
-          status: "loaded",
-          items: [...history.items, ...page.items],
-          nextCursor: page.nextCursor,
-          loadingMore: false,
-        });
-      }
-    } catch (error) {
-      console.error("[mp-auth]", error);
-      void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
-      if (ticket === historyTicket.current) setHistory({ ...history, loadingMore: false });
-    }
-  }
-
-  const load = useCallback(async (showSpinner: boolean) => {
-    const ticket = ++loadTicket.current;
-    if (showSpinner) setList({ status: "loading" });
-    try {
-      const sessions = await api.auth.sessions.query();
-      if (ticket === loadTicket.current) setList({ status: "loaded", sessions });
-    } catch (error) {
-      console.error("[mp-auth]", error);
-      if (ticket === loadTicket.current) setList({ status: "error", error: userFacingError(error) });
-    }
-  }, []);
-
-  // Every time the page shows, so the list is never stale after coming back to it.
+  // Every time the page shows, so the list is never stale after coming back to it (joining the
+  // first load instead of cancelling it).
   useDidShow(() => {
-    if (sessionStore.getState().status !== "signed-out") {
-      void load(true);
-      void loadHistory();
-    }
+    if (!signedIn) return;
+    void sessions.refetch({ cancelRefetch: false });
+    void history.refetch({ cancelRefetch: false });
   });
 
-  async function revoke(session: DeviceSession) {
-    setRevokingId(session.id);
-    try {
-      await api.auth.revoke.mutate({ id: session.id });
-      void Taro.showToast({ title: "已退出该设备", icon: "success" });
-    } catch (error) {
-      console.error("[mp-auth]", error);
-      void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
-    } finally {
-      setRevokingId(null);
-    }
-    await load(false);
-  }
+  const revoke = useMutation(
+    trpc.auth.revoke.mutationOptions({
+      onSuccess: () => void Taro.showToast({ title: "已退出该设备", icon: "success" }),
+      onError: toast,
+      onSettled: () => queryClient.invalidateQueries(trpc.auth.sessions.pathFilter()),
+    }),
+  );
+  const revokingId = revoke.isPending ? revoke.variables.id : null;
+
+  const logoutAll = useMutation(
+    trpc.auth.logoutAll.mutationOptions({
+      onSuccess: async () => {
+        sessionStore.markSignedOut();
+        await Taro.reLaunch({ url: "/pages/home/index" });
+      },
+      onError: toast,
+    }),
+  );
 
   async function logoutEverywhere() {
     const { confirm } = await Taro.showModal({
@@ -107,18 +73,12 @@ export default function SessionsPage() {
       confirmText: "全部退出",
       cancelText: "取消",
     });
-    if (!confirm) return;
-    setLoggingOutEverywhere(true);
-    try {
-      await api.auth.logoutAll.mutate();
-      sessionStore.markSignedOut();
-      await Taro.reLaunch({ url: "/pages/home/index" });
-    } catch (error) {
-      console.error("[mp-auth]", error);
-      void Taro.showToast({ title: userFacingError(error).message, icon: "none" });
-    } finally {
-      setLoggingOutEverywhere(false);
-    }
+    if (confirm) logoutAll.mutate();
+  }
+
+  async function loadMoreHistory() {
+    const result = await history.fetchNextPage();
+    if (result.isFetchNextPageError) toast(result.error);
   }
 
   if (sessionState.status === "signed-out") {
@@ -129,24 +89,34 @@ export default function SessionsPage() {
     <View className="page">
       <View className="section-header">
         <Text className="section-title">已登录的设备</Text>
-        <Button id="refresh-sessions" className="mini-button" size="mini" onClick={() => void load(true)}>
+        <Button
+          id="refresh-sessions"
+          className="mini-button"
+          size="mini"
+          {...busyProps(sessions.isFetching, sessions.isFetching)}
+          onClick={() => void sessions.refetch()}
+        >
           刷新
         </Button>
       </View>
 
-      {list.status === "loading" ? (
+      {sessions.isPending && !sessions.isError ? (
         <View id="sessions-loading" className="panel status-text">
           正在加载…
         </View>
       ) : null}
 
-      {list.status === "error" ? (
-        <ErrorPanel id="sessions-error" error={list.error} onRetry={() => void load(true)} />
+      {sessions.isError ? (
+        <ErrorPanel
+          id="sessions-error"
+          error={userFacingError(sessions.error)}
+          onRetry={() => void sessions.refetch()}
+        />
       ) : null}
 
-      {list.status === "loaded" ? (
+      {sessions.data && !sessions.isError ? (
         <View id="session-list" className="session-list">
-          {list.sessions.map((session) => (
+          {sessions.data.map((session) => (
             <View
               key={session.id}
               id={`session-${session.id}`}
@@ -168,7 +138,7 @@ export default function SessionsPage() {
                   size="mini"
                   type="warn"
                   {...busyProps(revokingId === session.id, revokingId !== null)}
-                  onClick={() => void revoke(session)}
+                  onClick={() => revoke.mutate({ id: session.id })}
                 >
                   退出该设备
                 </Button>
@@ -182,22 +152,22 @@ export default function SessionsPage() {
         <Text className="section-title">最近登录记录</Text>
       </View>
 
-      {history.status === "loading" ? (
+      {history.isPending && !history.isError ? (
         <View id="history-loading" className="panel status-text">
           正在加载…
         </View>
       ) : null}
 
-      {history.status === "error" ? (
-        <ErrorPanel id="history-error" error={history.error} onRetry={() => void loadHistory()} />
+      {history.isError && !history.data ? (
+        <ErrorPanel id="history-error" error={userFacingError(history.error)} onRetry={() => void history.refetch()} />
       ) : null}
 
-      {history.status === "loaded" ? (
+      {history.data ? (
         <View id="history-list" className="session-list">
-          {history.items.length === 0 ? (
+          {historyItems.length === 0 ? (
             <View className="panel status-text">暂无登录记录</View>
           ) : (
-            history.items.map((item) => (
+            historyItems.map((item) => (
               <View
                 key={item.id}
                 id={`history-${item.id}`}
@@ -212,12 +182,12 @@ export default function SessionsPage() {
               </View>
             ))
           )}
-          {history.nextCursor ? (
+          {history.hasNextPage ? (
             <Button
               id="history-more"
               className="mini-button"
               size="mini"
-              {...busyProps(history.loadingMore, history.loadingMore)}
+              {...busyProps(history.isFetchingNextPage, history.isFetchingNextPage)}
               onClick={() => void loadMoreHistory()}
             >
               加载更多
@@ -230,7 +200,7 @@ export default function SessionsPage() {
         id="logout-all"
         className="button"
         type="warn"
-        {...busyProps(loggingOutEverywhere, loggingOutEverywhere || list.status !== "loaded")}
+        {...busyProps(logoutAll.isPending, logoutAll.isPending || !sessions.data)}
         onClick={() => void logoutEverywhere()}
       >
         退出所有设备
