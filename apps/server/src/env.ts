@@ -5,7 +5,12 @@ import {
   type WechatAppCredentials,
 } from "@mp-auth/api";
 import { APPID_PATTERN } from "@mp-auth/contract";
-import { defaultBusyTimeoutMs, defaultFileCheckIntervalMs } from "@mp-auth/db";
+import {
+  defaultBusyTimeoutMs,
+  defaultFileCheckIntervalMs,
+  defaultSqliteSynchronous,
+  sqliteSynchronousModes,
+} from "@mp-auth/db";
 import { z } from "zod";
 import { trustProxySchema } from "./client-address.ts";
 import { DEFAULT_MAX_BATCH_SIZE } from "./http-server.ts";
@@ -161,6 +166,9 @@ export const serverEnvSchema = z
     TRUST_PROXY: trustProxySchema,
     DATABASE_BUSY_TIMEOUT_MS: wholeNumberSetting(0, 60_000, defaultBusyTimeoutMs, "ms"),
     DATABASE_FILE_CHECK_INTERVAL_MS: wholeNumberSetting(100, 60_000, defaultFileCheckIntervalMs, "ms"),
+    SQLITE_SYNCHRONOUS: z
+      .enum(sqliteSynchronousModes, { error: `must be ${sqliteSynchronousModes.join(" or ")}` })
+      .default(defaultSqliteSynchronous),
     ...loadSheddingEnvShape,
     ...httpBoundsEnvShape,
     ...shutdownEnvShape,

@@ -122,6 +122,7 @@ export function apiConfigFromEnv(env: ServerEnv, wechat: WechatSettings, logger:
     database: {
       busyTimeoutMs: env.DATABASE_BUSY_TIMEOUT_MS,
       fileCheckIntervalMs: env.DATABASE_FILE_CHECK_INTERVAL_MS,
+      sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
     },
     wechat: { ...wechat, timeoutMs: env.WX_TIMEOUT_MS },
     atRestKey: atRestKey.key,

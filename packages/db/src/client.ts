@@ -42,7 +42,20 @@ export interface DatabaseOptions {
    * DATABASE_UNAVAILABLE. Default 5000 ms. (`busyTimeoutMs` is their lock timeout.)
    */
   connectTimeoutMs?: number;
+  /**
+   * SQLite only: when a commit reaches the disk (`PRAGMA synchronous`). "normal" (default): WAL is
+   * synced at checkpoints, not at every commit; a commit survives the process crashing, and the
+   * file is never corrupted, but a power loss or an OS crash may undo the last commits before the
+   * next checkpoint. "full": every commit waits for an fsync of the WAL (here 0.45 ms p50 and 5 ms
+   * p99, during which better-sqlite3 holds the event loop, so every other request waits too).
+   * Env: SQLITE_SYNCHRONOUS.
+   */
+  sqliteSynchronous?: SqliteSynchronous;
 }
+
+export const sqliteSynchronousModes = ["normal", "full"] as const;
+export type SqliteSynchronous = (typeof sqliteSynchronousModes)[number];
+export const defaultSqliteSynchronous: SqliteSynchronous = "normal";
 
 export const defaultBusyTimeoutMs = 3000;
 export const defaultFileCheckIntervalMs = 1000;
@@ -128,6 +141,9 @@ async function createSqliteDatabase(url: string, options: DatabaseOptions): Prom
   try {
     await db.$executeRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    // Per connection, like foreign_keys (the adapter holds one connection for the client's life).
+    const synchronous = options.sqliteSynchronous ?? defaultSqliteSynchronous;
+    await db.$executeRawUnsafe(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
     // Reads the schema: a file that is not a database fails here, not at the first login.
     await db.$queryRawUnsafe("SELECT count(*) FROM sqlite_master");
   } catch (error) {

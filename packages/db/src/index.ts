@@ -4,14 +4,17 @@ export {
   databaseFilePath,
   defaultBusyTimeoutMs,
   defaultFileCheckIntervalMs,
+  defaultSqliteSynchronous,
   isSqliteDatabase,
   rawQueryOf,
   rawTransaction,
+  sqliteSynchronousModes,
   type Database,
   type DatabaseHealth,
   type DatabaseOptions,
   type RawQuery,
   type SqlDialect,
+  type SqliteSynchronous,
 } from "./client.ts";
 export { readTimestamp, type RawArg, type RawTransaction } from "./raw-transaction.ts";
 export { migrateDatabase, migrationsDir, type MigrationResult } from "./migrate.ts";

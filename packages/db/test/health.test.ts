@@ -9,12 +9,13 @@ import {
   databaseErrorReason,
   migrateDatabase,
   type Database,
+  type DatabaseOptions,
 } from "../src/index.ts";
 import { tempDatabaseUrl } from "./other-process.ts";
 
 const opened: Database[] = [];
 const temps: string[] = [];
-async function migrated(options = { fileCheckIntervalMs: 200 }) {
+async function migrated(options: DatabaseOptions = { fileCheckIntervalMs: 200 }) {
   const t = tempDatabaseUrl();
   temps.push(t.dir);
   await migrateDatabase(t.url);
@@ -138,5 +139,14 @@ describe("database start errors", () => {
     const [keys] = await db.$queryRawUnsafe<{ foreign_keys: bigint | number }[]>("PRAGMA foreign_keys");
     expect(journal?.journal_mode).toBe("wal");
     expect(Number(keys?.foreign_keys)).toBe(1);
+  });
+
+  it("syncs at checkpoints by default and at every commit with sqliteSynchronous full", async () => {
+    const synchronous = async (db: Database) =>
+      Number((await db.$queryRawUnsafe<{ synchronous: bigint | number }[]>("PRAGMA synchronous"))[0]?.synchronous);
+    const { db } = await migrated();
+    expect(await synchronous(db)).toBe(1); // NORMAL
+    const { db: durable } = await migrated({ fileCheckIntervalMs: 200, sqliteSynchronous: "full" });
+    expect(await synchronous(durable)).toBe(2); // FULL
   });
 });
