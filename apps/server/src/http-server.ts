@@ -19,6 +19,7 @@ import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
 import { applyHttpBounds, httpServerOptions, requestUrl, type HttpBounds } from "./http-bounds.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
+import { createRequestLogger } from "./logger.ts";
 import { createTrpcFastPath } from "./trpc-fast-path.ts";
 
 export interface HttpServerOptions {
@@ -84,6 +85,20 @@ function procedurePaths(url: URL): string[] | undefined {
 }
 
 /**
+ * How many times a header (lower-case name) was sent, from the raw header list: what
+ * `req.headersDistinct[name].length` says, without building that object of every header per request.
+ */
+function countHeader(req: http.IncomingMessage, name: string): number {
+  const raw = req.rawHeaders;
+  let count = 0;
+  for (let index = 0; index < raw.length; index += 2) {
+    const header = raw[index]!;
+    if (header.length === name.length && header.toLowerCase() === name) count++;
+  }
+  return count;
+}
+
+/**
  * What a /trpc request must pass before tRPC spends any work on it, as an error, or undefined:
  * - a method procedures do not take (DELETE, PUT, PATCH...): 405 with the methods they do take.
  *   tRPC would answer 415 (it looks for a body type first), or run the content-type guesswork.
@@ -109,7 +124,7 @@ function trpcRequestRefusal(
       }),
     };
   }
-  const authorizations = req.headersDistinct.authorization?.length ?? 0;
+  const authorizations = countHeader(req, "authorization");
   if (authorizations > 1) {
     return {
       error: new ApiError("INVALID_INPUT", {
@@ -237,6 +252,7 @@ export function createHttpServer({
       if (shedder.shed % 100 === 1) logger.warn({ cause, shed: shedder.shed }, "overloaded: requests shed");
     },
   });
+  const requestLog = createRequestLogger(logger);
   // Inside CORS, so a browser can read the 503 of a shed request; shed requests skip the request
   // log line (onShed above counts them).
   const route = shedder.wrap((req, res) => {
@@ -245,7 +261,7 @@ export function createHttpServer({
     const url = requestUrl(req.url);
     const pathname = url?.pathname;
     res.on("finish", () => {
-      logger.info(
+      requestLog.info(
         { method: req.method, path: pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
         "request",
       );

@@ -37,6 +37,15 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
 }
 
 /**
+ * The logger of the one line per request (method, path without its query, status, ms): fields this
+ * server sets itself, none of which can hold a secret, so the line skips the redaction pass, which
+ * tripled the cost of the line (about 2 us of every request).
+ */
+export function createRequestLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
+/**
  * A destination that prints each JSON line as a short human-readable line (time, level, message,
  * fields), for `pnpm dev` only. The redaction above has already run on the line it receives.
  * pino-pretty is a dev dependency: it is loaded here, on demand, never in production.
