@@ -6,6 +6,8 @@ import { median, percentile } from "./throughput.ts";
 
 export interface LoginFigures {
   users: number;
+  /** Logins made before any is timed (JIT, statement caches): warmupRounds x users. */
+  warmupLogins: number;
   sequential: LoginSeries;
   concurrent: LoginSeries & {
     batches: number;
@@ -71,12 +73,15 @@ export async function measureLogins(
   server: RunningProcess,
   wechatUrl: string,
   loopbackProbeUrl: string,
-  settings: { users: number; sequentialRounds: number; concurrentBatches: number },
+  settings: { users: number; warmupRounds: number; sequentialRounds: number; concurrentBatches: number },
 ): Promise<LoginFigures> {
   const openids = Array.from({ length: settings.users }, (_, index) => `bench-login-${index}`);
 
-  // Warm-up: creates the users and warms the server's login path.
-  for (const code of await mintCodes(wechatUrl, openids)) await timedLogin(server.url, code);
+  // Warm-up: creates the users, then runs the login path long enough for V8 to optimise it (a
+  // first round alone left the timed logins partly in the interpreter), as user.me's rounds warm up.
+  for (let round = 0; round < settings.warmupRounds; round++) {
+    for (const code of await mintCodes(wechatUrl, openids)) await timedLogin(server.url, code);
+  }
   await takeCode2SessionTimings(wechatUrl);
 
   const sequentialCodes = await mintCodes(
@@ -114,6 +119,7 @@ export async function measureLogins(
 
   return {
     users: settings.users,
+    warmupLogins: settings.warmupRounds * settings.users,
     sequential: sequentialSeries,
     concurrent: {
       ...series(concurrent, concurrentTimings),

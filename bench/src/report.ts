@@ -177,7 +177,7 @@ export function renderMarkdown(report: Report): string {
     `Server time = HTTP round trip - the code2Session call as the mock WeChat timed it, so it includes one loopback ` +
       `round trip (a trivial GET: ${ms(logins.loopbackP50Ms)} p50). "At once": ${logins.concurrent.batches} batches of ` +
       `${logins.users} different users; each login then also waits for the others' CPU work. A batch's time is its wall ` +
-      `time minus its longest code2Session call.`,
+      `time minus its longest code2Session call. Timed after ${logins.warmupLogins} warm-up logins.`,
   );
   lines.push("");
   lines.push("### Production path: PostgreSQL + Redis, user.me");

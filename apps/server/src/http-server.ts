@@ -8,6 +8,7 @@ import {
   formatError,
   procedureMethod,
   type ApiDependencies,
+  type RequestInfo,
 } from "@mp-auth/api";
 import { APPID_HEADER, AVATAR_MAX_BYTES, AVATAR_UPLOAD_PROCEDURE } from "@mp-auth/contract";
 import { checkDatabaseHealth } from "@mp-auth/db";
@@ -154,16 +155,31 @@ export function createHttpServer({
   bounds,
   trpcPath = "fast",
 }: HttpServerOptions): http.Server {
-  const requestInfo = (req: http.IncomingMessage) => ({
-    authorization: req.headers.authorization,
-    userAgent: req.headers["user-agent"],
-    clientIp: clientAddress(req, trustProxy),
-    origin: `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`,
-    // Which mini-program the request is for (README "Several mini-programs"); resolved per call.
-    // Node joins a repeated custom header with ", ": no appid matches that, so it is UNKNOWN_APPID.
-    appid: req.headers[APPID_HEADER] as string | undefined,
-    referer: req.headers.referer,
-  });
+  /**
+   * The request's facts for the API. The client address and origin go through the proxy-trust rules
+   * (X-Forwarded-*), which only logins, uploads and avatar URLs read: worked out on first read, so a
+   * session check does not pay for them.
+   */
+  const requestInfo = (req: http.IncomingMessage): RequestInfo => {
+    let clientIp: { value: string | undefined } | undefined;
+    let origin: string | undefined;
+    return {
+      authorization: req.headers.authorization,
+      userAgent: req.headers["user-agent"],
+      get clientIp() {
+        clientIp ??= { value: clientAddress(req, trustProxy) };
+        return clientIp.value;
+      },
+      get origin() {
+        origin ??= `${clientProtocol(req, trustProxy)}://${req.headers.host ?? "localhost"}`;
+        return origin;
+      },
+      // Which mini-program the request is for (README "Several mini-programs"); resolved per call.
+      // Node joins a repeated custom header with ", ": no appid matches that, so it is UNKNOWN_APPID.
+      appid: req.headers[APPID_HEADER] as string | undefined,
+      referer: req.headers.referer,
+    };
+  };
 
   /** One onError for both paths: the same calls are logged whichever path answered them. */
   const onTrpcError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {

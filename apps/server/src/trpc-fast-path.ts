@@ -255,14 +255,18 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
 
     let type: TRPCProcedureType | "unknown" = "unknown";
     try {
-      const types = new Set(calls.map((call) => call.procedure?._def.type).filter((t) => t !== undefined));
-      if (types.size > 1) {
-        throw new TRPCError({
-          code: "BAD_REQUEST",
-          message: `Cannot mix procedure types in call: ${[...types].join(", ")}`,
-        });
+      if (isBatchCall) {
+        const types = new Set(calls.map((call) => call.procedure?._def.type).filter((t) => t !== undefined));
+        if (types.size > 1) {
+          throw new TRPCError({
+            code: "BAD_REQUEST",
+            message: `Cannot mix procedure types in call: ${[...types].join(", ")}`,
+          });
+        }
+        type = types.values().next().value ?? "unknown";
+      } else {
+        type = calls[0]!.procedure?._def.type ?? "unknown";
       }
-      type = types.values().next().value ?? "unknown";
       ctx = options.createContext(req);
 
       // The request's signal: aborted when the client leaves before the answer is written.
@@ -271,36 +275,36 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
         if (!res.writableEnded) abort.abort();
       });
 
-      const results = await Promise.all(
-        calls.map(async (call, batchIndex): Promise<CallResult> => {
-          const proc = call.procedure;
-          try {
-            if (!proc) throw new TRPCError({ code: "NOT_FOUND", message: `No procedure found on path "${call.path}"` });
-            const procType = proc._def.type;
-            if (ACCEPTED_METHOD[procType] !== method) {
-              allow = ACCEPTED_METHOD[procType];
-              throw new TRPCError({
-                code: "METHOD_NOT_SUPPORTED",
-                message: `Unsupported ${method}-request to ${procType} procedure at path "${call.path}"`,
-              });
-            }
-            const data = await callTRPCProcedure({
-              router,
-              path: call.path,
-              getRawInput: async () => (await getInputs())[batchIndex],
-              ctx,
-              type: procType,
-              signal: abort.signal,
-              batchIndex,
+      const callOne = async (call: Call, batchIndex: number): Promise<CallResult> => {
+        const proc = call.procedure;
+        try {
+          if (!proc) throw new TRPCError({ code: "NOT_FOUND", message: `No procedure found on path "${call.path}"` });
+          const procType = proc._def.type;
+          if (ACCEPTED_METHOD[procType] !== method) {
+            allow = ACCEPTED_METHOD[procType];
+            throw new TRPCError({
+              code: "METHOD_NOT_SUPPORTED",
+              message: `Unsupported ${method}-request to ${procType} procedure at path "${call.path}"`,
             });
-            return [undefined, { data }];
-          } catch (cause) {
-            const error = getTRPCErrorFromUnknown(cause);
-            options.onError({ error, path: call.path, req });
-            return [error, undefined];
           }
-        }),
-      );
+          const data = await callTRPCProcedure({
+            router,
+            path: call.path,
+            getRawInput: async () => (await getInputs())[batchIndex],
+            ctx,
+            type: procType,
+            signal: abort.signal,
+            batchIndex,
+          });
+          return [undefined, { data }];
+        } catch (cause) {
+          const error = getTRPCErrorFromUnknown(cause);
+          options.onError({ error, path: call.path, req });
+          return [error, undefined];
+        }
+      };
+      // One call (the common case) without the batch's array of promises.
+      const results = isBatchCall ? await Promise.all(calls.map(callOne)) : [await callOne(calls[0]!, 0)];
 
       contentType = JSON_TYPE;
       if (!isBatchCall) {

@@ -6,7 +6,7 @@ export {
   type RouterInputs,
   type RouterOutputs,
 } from "./root.ts";
-export { createContextInner, type ApiDependencies, type WechatApp } from "./context.ts";
+export { createContextInner, type ApiDependencies, type RequestInfo, type WechatApp } from "./context.ts";
 export {
   avatarStorages,
   createApiDependencies,
