@@ -120,7 +120,7 @@ export async function createApiDependencies(config: ApiConfig): Promise<WiredApi
   }
   const db = await createDatabase(config.databaseUrl, config.database);
   redis?.connect();
-  // Single instance on SQLite: an exact in-process cache (data_version + own writes). With Redis the
+  // Single instance on SQLite: an exact in-process cache (the WAL-index header + own writes). With Redis the
   // shared cache is in charge; PostgreSQL/MySQL have no cheap cross-process change signal: no cache.
   const direct = redis ? undefined : rawQueryOf(db);
   return {

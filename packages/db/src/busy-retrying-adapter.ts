@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
 import { DatabaseBusyError, DatabaseUnavailableError, databaseErrorReason } from "./errors.ts";
 import type { FileHealthMonitor } from "./file-health.ts";
+import { openWalIndexHeader, walIndexChangeCounter, type WalIndexHeader } from "./wal-index-header.ts";
 
 type SqlDriverAdapter = Awaited<ReturnType<SqlDriverAdapterFactory["connect"]>>;
 type SqlQuery = Parameters<SqlDriverAdapter["queryRaw"]>[0];
@@ -47,10 +48,12 @@ export interface DirectConnection {
    */
   runCacheNeutral(sql: string, args: readonly unknown[]): Promise<number>;
   /**
-   * A value that differs after any write committed to the file by ANOTHER connection (SQLite's
-   * `PRAGMA data_version`, per connection) or after any write statement entered or left on THIS one.
-   * Equal stamps at two moments mean nothing in the file changed in between. Undefined when it cannot
-   * be read (file problem): treat as "changed".
+   * A value that differs after any write committed to the file by ANOTHER connection or after any
+   * write statement entered or left on THIS one (but runCacheNeutral). Equal stamps at two moments
+   * mean nothing in the file changed in between. Undefined when it cannot be read (file problem):
+   * treat as "changed". Other connections' commits are seen in the WAL-index header
+   * (wal-index-header.ts: one pread, no statement), or, where there is none (`:memory:`), through
+   * `PRAGMA data_version`.
    */
   changeStamp(): string | undefined;
   /**
@@ -174,7 +177,14 @@ function wrapAdapter(
     }
   };
 
-  const direct = directConnection(inner, outsideTransaction, failIfUnavailable, () => writeEpoch);
+  const walIndex = file === ":memory:" ? undefined : openWalIndexHeader(file);
+  const direct = directConnection(inner, {
+    outsideTransaction,
+    failIfUnavailable,
+    writeEpoch: () => writeEpoch,
+    walIndex,
+    knownProblem: monitor.problem,
+  });
 
   const adapter: SqlDriverAdapter = {
     provider: inner.provider,
@@ -189,7 +199,10 @@ function wrapAdapter(
       monitor.close();
       // Closing checkpoints through the -shm mapping; after it shrank that is a SIGBUS. Leaving the
       // handle open is the lesser harm: the process is about to be restarted anyway.
-      if (!monitor.mappingUnsafe()) await inner.dispose();
+      if (monitor.mappingUnsafe()) return;
+      await inner.dispose();
+      // Only now: closing it earlier would drop SQLite's own locks on -shm (wal-index-header.ts).
+      walIndex?.close();
     },
     async startTransaction(isolationLevel): Promise<Transaction> {
       if (isolationLevel && isolationLevel !== "SERIALIZABLE") {
@@ -242,12 +255,18 @@ function isPlainSelect(sql: string): boolean {
 
 const maxPreparedStatements = 64;
 
-function directConnection(
-  inner: SqlDriverAdapter,
-  outsideTransaction: <T>(attempt: () => Promise<T>) => Promise<T>,
-  failIfUnavailable: () => void,
-  writeEpoch: () => number,
-): DirectConnection | undefined {
+interface DirectConnectionParts {
+  outsideTransaction: <T>(attempt: () => Promise<T>) => Promise<T>;
+  failIfUnavailable: () => void;
+  writeEpoch: () => number;
+  /** Undefined for `:memory:` (no -shm file): PRAGMA data_version instead. */
+  walIndex: WalIndexHeader | undefined;
+  /** The file watch's last finding, without a check (free). */
+  knownProblem: () => string | undefined;
+}
+
+function directConnection(inner: SqlDriverAdapter, parts: DirectConnectionParts): DirectConnection | undefined {
+  const { outsideTransaction, failIfUnavailable, writeEpoch, walIndex, knownProblem } = parts;
   // Prisma's better-sqlite3 adapter keeps the driver handle in `client`; without it, no fast path.
   const handle = (inner as unknown as { client?: BetterSqliteHandle }).client;
   if (!handle || typeof handle.prepare !== "function") return undefined;
@@ -263,6 +282,56 @@ function directConnection(
     return found;
   };
   const dataVersion = handle.prepare("PRAGMA data_version").pluck();
+
+  // Other connections' commits, counted: `otherCommits` moves whenever the WAL-index header differs
+  // from `knownHeader`, the last header accounted for. This connection's own cache-neutral commits
+  // are accounted for by runCacheNeutral below, so they move nothing; every other own write moves
+  // the header too, and writeEpoch besides.
+  let otherCommits = 0;
+  let knownHeader: Buffer | undefined;
+  const observeHeader = (header: Buffer) => {
+    if (knownHeader?.equals(header)) return;
+    knownHeader = Buffer.from(header);
+    otherCommits++;
+  };
+
+  /**
+   * A cache-neutral write in its own transaction, so that its commit can be told apart from anyone
+   * else's: under BEGIN IMMEDIATE no other connection can commit, so the header read then is the
+   * one just before ours; if the header after COMMIT counts exactly one more commit, it was ours
+   * and the caches holding the header before may keep it. Anything else (a commit of another
+   * process before ours or right after it, a WAL restart, an unreadable header) is left for
+   * changeStamp to count as a change: the error is always towards "changed".
+   */
+  const runNeutral = (sql: string, args: readonly unknown[]): number => {
+    statement("BEGIN IMMEDIATE").run();
+    let changes: number;
+    let before: Buffer | undefined;
+    try {
+      const header = walIndex?.read();
+      before = header && Buffer.from(header);
+      changes = Number(statement(sql).run(...args).changes);
+      statement("COMMIT").run();
+    } catch (error) {
+      try {
+        statement("ROLLBACK").run();
+      } catch {
+        // No transaction left to roll back (SQLite ended it on the error): the error above is the news.
+      }
+      throw error;
+    }
+    const after = walIndex?.read();
+    if (
+      before &&
+      after &&
+      knownHeader?.equals(before) &&
+      walIndexChangeCounter(after) === (walIndexChangeCounter(before) + 1) % 2 ** 32
+    ) {
+      knownHeader = Buffer.from(after);
+    }
+    return changes;
+  };
+
   return {
     inTransaction: {
       rows: (sql, args) => {
@@ -275,12 +344,20 @@ function directConnection(
       },
     },
     rows: (sql, args) => outsideTransaction(async () => statement(sql).all(...args) as Record<string, unknown>[]),
-    runCacheNeutral: (sql, args) => outsideTransaction(async () => Number(statement(sql).run(...args).changes)),
+    runCacheNeutral: (sql, args) => outsideTransaction(async () => runNeutral(sql, args)),
     changeStamp: () => {
+      // A problem the file watch found (deleted, replaced, read-only, -shm truncated): "changed", so
+      // the caller goes to the database, whose guard answers DATABASE_UNAVAILABLE.
+      if (knownProblem()) return undefined;
+      const header = walIndex?.read();
+      if (header) {
+        observeHeader(header);
+        return `${otherCommits}:${writeEpoch()}`;
+      }
       try {
         // Reading data_version touches the WAL index (the -shm mapping): the same guard as a statement.
         failIfUnavailable();
-        return `${String(dataVersion.get())}:${writeEpoch()}`;
+        return `v${String(dataVersion.get())}:${writeEpoch()}`;
       } catch {
         return undefined;
       }

@@ -223,9 +223,9 @@ export interface RawQuery {
   runCacheNeutral(sql: string, args: string[]): Promise<number>;
   /**
    * Equal at two moments only if nothing was written to the database file in between, by this
-   * process (any statement but a plain SELECT or runCacheNeutral) or by any other connection
-   * (SQLite's `PRAGMA data_version`). Microseconds, synchronous. Undefined when it cannot be read:
-   * take that as "changed".
+   * process (any statement but a plain SELECT or runCacheNeutral) or by any other connection (seen
+   * in the WAL-index header: wal-index-header.ts). One pread, synchronous. Undefined when it cannot
+   * be read or the file watch has found a problem: take that as "changed".
    */
   changeStamp(): string | undefined;
 }

@@ -17,13 +17,13 @@ interface StoredEntry {
 
 /**
  * The single-instance SQLite session cache: token hash -> live session and public user, in this
- * process's memory, so a protected call on a cached token runs no SQL statement but
- * `PRAGMA data_version`.
+ * process's memory, so a protected call on a cached token runs no SQL statement: one read of the
+ * WAL-index header (RawQuery.changeStamp).
  *
  * It is EXACT, not "fresh within a TTL": an entry answers only while the database's change stamp
  * (RawQuery.changeStamp) is the one read before the entry's database lookup began. That stamp moves
  * when any other connection (another server process, the sqlite3 shell, a script) commits to the
- * file (SQLite's per-connection `PRAGMA data_version`), and when any write statement of this process
+ * file (SQLite rewrites the WAL-index header at every commit), and when any write statement of this process
  * enters or leaves the driver (a logout, a revoke, a profile change, a login), whoever issued it. So
  * any write anywhere empties the cache in effect; the next call per token reads the database once.
  * The only writes that keep it are lastUsedAt touches (RawQuery.runCacheNeutral): no entry holds that
