@@ -330,8 +330,10 @@ export function createHttpServer({
     );
   });
 
+  // With no origin allowed (CORS_ORIGINS empty) cors would set nothing: it is not called at all.
+  const corsEnabled = corsOrigins === true || corsOrigins.length > 0;
   const server = http.createServer(httpServerOptions(bounds), (req, res) =>
-    corsMiddleware(req, res, () => route(req, res)),
+    corsEnabled ? corsMiddleware(req, res, () => route(req, res)) : route(req, res),
   );
   applyHttpBounds(server, bounds, logger);
   return server;

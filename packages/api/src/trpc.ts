@@ -39,5 +39,6 @@ export const protectedProcedure = t.procedure.use(async ({ ctx, next }) => {
   // A token is valid for the app it was issued to only. To another app it is unknown, as if it did
   // not exist: the answer tells nothing about other apps, and the link simply logs in to this one.
   if (auth.user.appid !== app.appid) throw sessionRefused("UNKNOWN_TOKEN");
-  return next({ ctx: { ...ctx, app, session: auth.session, user: auth.user } });
+  // tRPC merges these into the context itself.
+  return next({ ctx: { app, session: auth.session, user: auth.user } });
 });

