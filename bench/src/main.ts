@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     const [server, rawPeer] = running;
     const logins = await measureLogins(server!, fixture.workspace.wechatUrl, `${rawPeer!.url}/healthz`, {
       users: 20,
-      warmupRounds: quick ? 1 : 5,
+      warmupRounds: quick ? 1 : 50,
       sequentialRounds: quick ? 2 : 10,
       concurrentBatches: quick ? 2 : 10,
     });

@@ -174,7 +174,8 @@ export function renderMarkdown(report: Report): string {
   }
   lines.push("");
   lines.push(
-    `Server time = HTTP round trip - the code2Session call as the mock WeChat timed it, so it includes one loopback ` +
+    `Server time = HTTP round trip (node:http on a kept-alive connection) - the code2Session call as the mock WeChat ` +
+      `timed it, so it includes one loopback ` +
       `round trip (a trivial GET: ${ms(logins.loopbackP50Ms)} p50). "At once": ${logins.concurrent.batches} batches of ` +
       `${logins.users} different users; each login then also waits for the others' CPU work. A batch's time is its wall ` +
       `time minus its longest code2Session call. Timed after ${logins.warmupLogins} warm-up logins.`,
