@@ -304,11 +304,13 @@ function directConnection(inner: SqlDriverAdapter, parts: DirectConnectionParts)
    * changeStamp to count as a change: the error is always towards "changed".
    */
   const runNeutral = (sql: string, args: readonly unknown[]): number => {
+    // No header to tell commits apart (`:memory:`): data_version never counts this connection's own.
+    if (!walIndex) return Number(statement(sql).run(...args).changes);
     statement("BEGIN IMMEDIATE").run();
     let changes: number;
     let before: Buffer | undefined;
     try {
-      const header = walIndex?.read();
+      const header = walIndex.read();
       before = header && Buffer.from(header);
       changes = Number(statement(sql).run(...args).changes);
       statement("COMMIT").run();
@@ -320,7 +322,7 @@ function directConnection(inner: SqlDriverAdapter, parts: DirectConnectionParts)
       }
       throw error;
     }
-    const after = walIndex?.read();
+    const after = walIndex.read();
     if (
       before &&
       after &&
