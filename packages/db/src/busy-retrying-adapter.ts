@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
 import { DatabaseBusyError, DatabaseUnavailableError, databaseErrorReason } from "./errors.ts";
 import type { FileHealthMonitor } from "./file-health.ts";
+import { startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.ts";
 import { openWalIndexHeader, walIndexChangeCounter, type WalIndexHeader } from "./wal-index-header.ts";
 
 type SqlDriverAdapter = Awaited<ReturnType<SqlDriverAdapterFactory["connect"]>>;
@@ -16,6 +17,11 @@ export interface BusyRetryOptions {
   busyTimeoutMs: number;
   /** Starts watching the file once the driver opened it; queries fail fast once it is gone or read-only. */
   watchFile: () => FileHealthMonitor;
+  /**
+   * WAL checkpoints on a worker thread (wal-checkpointer.ts) instead of inside the commit that
+   * fills the WAL; false keeps SQLite's own. Ignored for `:memory:`.
+   */
+  backgroundCheckpoints: false | { intervalMs?: number; workerUrl?: URL };
 }
 
 export interface ConnectedDatabase {
@@ -94,7 +100,7 @@ export function busyRetryingAdapterFactory(
     async connect() {
       const driver = await inner.connect();
       const monitor = options.watchFile();
-      const wrapped = wrapAdapter(driver, options.file, options.busyTimeoutMs, monitor);
+      const wrapped = wrapAdapter(driver, options, monitor);
       current = { adapter: wrapped.adapter, monitor, direct: wrapped.direct };
       return wrapped.adapter;
     },
@@ -103,10 +109,10 @@ export function busyRetryingAdapterFactory(
 
 function wrapAdapter(
   inner: SqlDriverAdapter,
-  file: string,
-  busyTimeoutMs: number,
+  options: BusyRetryOptions,
   monitor: FileHealthMonitor,
 ): { adapter: SqlDriverAdapter; direct: DirectConnection | undefined } {
+  const { file, busyTimeoutMs } = options;
   // Advanced when any write statement enters and again when it leaves (see changeStamp): a read
   // that started before a write and finished after it can then never be taken for current.
   let writeEpoch = 0;
@@ -186,6 +192,24 @@ function wrapAdapter(
     knownProblem: monitor.problem,
   });
 
+  const handle = driverHandle(inner);
+  const checkpointer: WalCheckpointer | undefined =
+    options.backgroundCheckpoints && handle && file !== ":memory:"
+      ? startWalCheckpointer({
+          file,
+          monitor,
+          ...options.backgroundCheckpoints,
+          setAutoCheckpoint: (pages) => {
+            try {
+              // A setting of this connection: no lock, no write, no access to the -shm mapping.
+              handle.prepare(`PRAGMA wal_autocheckpoint = ${pages}`).all();
+            } catch {
+              // Closed meanwhile: nothing left to checkpoint through it.
+            }
+          },
+        })
+      : undefined;
+
   const adapter: SqlDriverAdapter = {
     provider: inner.provider,
     adapterName: inner.adapterName,
@@ -197,6 +221,8 @@ function wrapAdapter(
     getConnectionInfo: inner.getConnectionInfo?.bind(inner),
     dispose: async () => {
       monitor.close();
+      // First: its connection must close while this one is still open (wal-checkpoint-worker.mjs).
+      await checkpointer?.stop();
       // Closing checkpoints through the -shm mapping; after it shrank that is a SIGBUS. Leaving the
       // handle open is the lesser harm: the process is about to be restarted anyway.
       if (monitor.mappingUnsafe()) return;
@@ -265,11 +291,17 @@ interface DirectConnectionParts {
   knownProblem: () => string | undefined;
 }
 
+/** Prisma's better-sqlite3 adapter keeps the driver handle in `client`; undefined if it does not. */
+function driverHandle(inner: SqlDriverAdapter): BetterSqliteHandle | undefined {
+  const handle = (inner as unknown as { client?: BetterSqliteHandle }).client;
+  return handle && typeof handle.prepare === "function" ? handle : undefined;
+}
+
 function directConnection(inner: SqlDriverAdapter, parts: DirectConnectionParts): DirectConnection | undefined {
   const { outsideTransaction, failIfUnavailable, writeEpoch, walIndex, knownProblem } = parts;
-  // Prisma's better-sqlite3 adapter keeps the driver handle in `client`; without it, no fast path.
-  const handle = (inner as unknown as { client?: BetterSqliteHandle }).client;
-  if (!handle || typeof handle.prepare !== "function") return undefined;
+  // Without the driver handle, no fast path.
+  const handle = driverHandle(inner);
+  if (!handle) return undefined;
   // Hot statements are a handful of fixed strings; the bound keeps a caller's mistake from growing it.
   const prepared = new Map<string, ReturnType<BetterSqliteHandle["prepare"]>>();
   const statement = (sql: string) => {

@@ -51,6 +51,13 @@ export interface DatabaseOptions {
    * Env: SQLITE_SYNCHRONOUS.
    */
   sqliteSynchronous?: SqliteSynchronous;
+  /**
+   * SQLite only: WAL checkpoints on a worker thread every `intervalMs` (default 200 ms) instead of
+   * inside the commit that fills the WAL, where their fsyncs held the event loop for 4 ms and more
+   * (wal-checkpointer.ts). `false`: SQLite's own automatic checkpoints. For tests and embedders;
+   * the server always uses the worker.
+   */
+  sqliteCheckpoints?: false | { intervalMs?: number; workerUrl?: URL };
 }
 
 export const sqliteSynchronousModes = ["normal", "full"] as const;
@@ -134,6 +141,7 @@ async function createSqliteDatabase(url: string, options: DatabaseOptions): Prom
     file,
     busyTimeoutMs,
     watchFile: () => (file === ":memory:" ? noWatch : watchDatabaseFile(file, fileCheckIntervalMs)),
+    backgroundCheckpoints: options.sqliteCheckpoints ?? {},
   });
   // The one conversion to the API type (see Database).
   const db = new SqliteClient({ adapter: factory }) as unknown as Database;
@@ -286,6 +294,7 @@ const noWatch: FileHealthMonitor = {
   problem: () => undefined,
   guard: () => undefined,
   mappingUnsafe: () => false,
+  shmSize: () => 0,
   check: async () => undefined,
   close: () => {},
 };

@@ -20,6 +20,8 @@ export interface FileHealthMonitor {
   readonly guard: () => string | undefined;
   /** True once -shm shrank: even closing the connection would touch the mapping. */
   readonly mappingUnsafe: () => boolean;
+  /** The largest -shm size guard() has seen (bytes): it must never be smaller at a statement. */
+  readonly shmSize: () => number;
   /** Checks now (a few stat/access calls) and remembers the answer. */
   readonly check: () => Promise<string | undefined>;
   readonly close: () => void;
@@ -76,7 +78,14 @@ export function watchDatabaseFile(file: string, intervalMs: number): FileHealthM
   const timer = setInterval(() => void check(), intervalMs);
   timer.unref();
   const mappingUnsafe = () => shmProblem === shrunkShmProblem;
-  return { problem: () => lastProblem, guard, mappingUnsafe, check, close: () => clearInterval(timer) };
+  return {
+    problem: () => lastProblem,
+    guard,
+    mappingUnsafe,
+    shmSize: () => shmSize,
+    check,
+    close: () => clearInterval(timer),
+  };
 }
 
 type FileIdentity = { dev: number; ino: number };
