@@ -19,6 +19,24 @@ describe.each(await serverTestEngines())("on %s", (engine) => {
   });
   afterAll(async () => server?.close());
 
+  type RequestLine = { path: string; status: number; ms: number; wechatMs?: number };
+  /**
+   * The last request log line (method, path, status, ms, and wechatMs when WeChat was called) for
+   * `path`, once it is written: the server writes it when the answer has left, which the client
+   * may see first.
+   */
+  async function lastRequestLine(path: string): Promise<RequestLine | undefined> {
+    const deadline = Date.now() + 2000;
+    for (;;) {
+      const line = server.logs.lines
+        .map((text) => JSON.parse(text) as RequestLine & { msg: string })
+        .filter((entry) => entry.msg === "request" && entry.path === path)
+        .at(-1);
+      if (line || Date.now() > deadline) return line;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   async function login(openid?: string) {
     const { code } = await mintLoginCode(server.mockWechatUrl, openid ? { openid } : {});
     return call<LoginResult>(server.url, "auth.login", { input: { code } });
@@ -44,6 +62,15 @@ describe.each(await serverTestEngines())("on %s", (engine) => {
       expect(me.status).toBe(200);
       expect(me.data!.id).toBe(user.id);
       expect(me.raw).not.toMatch(/openid|session_?key|unionid/i);
+
+      // The login's log line counts its code2Session call apart; user.me called no WeChat API.
+      const loginLine = await lastRequestLine("/trpc/auth.login");
+      const meLine = await lastRequestLine("/trpc/user.me");
+      expect(loginLine).toMatchObject({ status: 200 });
+      expect(loginLine!.wechatMs).toBeGreaterThan(0);
+      expect(loginLine!.ms).toBeGreaterThanOrEqual(loginLine!.wechatMs!);
+      expect(meLine).toMatchObject({ status: 200 });
+      expect(meLine).not.toHaveProperty("wechatMs");
     });
 
     it("stores the token only as a hash and the session_key only encrypted", async () => {
@@ -169,6 +196,11 @@ describe.each(await serverTestEngines())("on %s", (engine) => {
       } finally {
         await db.$disconnect();
       }
+      // The log line says the time went to WeChat: about the 1500 ms timeout, out of the whole answer.
+      const line = (await lastRequestLine("/trpc/auth.login"))!;
+      expect(line).toMatchObject({ status: 504 });
+      expect(line.wechatMs).toBeGreaterThanOrEqual(1400);
+      expect(line.ms).toBeGreaterThanOrEqual(line.wechatMs!);
     });
   });
 

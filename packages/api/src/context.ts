@@ -67,6 +67,12 @@ export interface RequestInfo {
   appid?: string | undefined;
   /** The Referer header: WeChat's names the appid (appidFromWechatReferer). */
   referer?: string | undefined;
+  /**
+   * Told how long each WeChat API call made for this request took (wechatCall in
+   * services/wechat-apps.ts): the server puts the sum on the request's log line (`wechatMs`), so
+   * the server's own time is `ms - wechatMs`.
+   */
+  noteWechatCall?: (ms: number) => void;
 }
 
 export interface Context {

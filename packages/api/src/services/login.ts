@@ -10,6 +10,7 @@ import { noteLoginIdentity, recordLoginAttempt } from "./login-history.ts";
 import { writeLogin } from "./login-write.ts";
 import { publicUserSelect, toPublicUserJson, type PublicUserJson } from "./users.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
+import { wechatCall } from "./wechat-apps.ts";
 
 /** A wx.login code lives 5 minutes: its exchange is remembered as long. */
 const CODE_LIFETIME_MS = 5 * 60_000;
@@ -131,7 +132,7 @@ async function exchangeCode(ctx: AppContext, code: string) {
   const { deps, app } = ctx;
   let identity;
   try {
-    identity = await app.wechat.code2Session(code);
+    identity = await wechatCall(ctx, (wechat) => wechat.code2Session(code));
   } catch (error) {
     if (error instanceof WechatError) {
       deps.logger.warn({ wechatErrorKind: error.kind, errcode: error.errcode }, "code2Session refused");

@@ -6,6 +6,7 @@ import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
 import { UnreadableSecretError } from "./secret-box.ts";
 import { publicUserSelect, toPublicUserJson } from "./users.ts";
+import { wechatCall } from "./wechat-apps.ts";
 
 /** Legacy button data older than this is refused: it was produced for a tap minutes ago. */
 const ENCRYPTED_DATA_MAX_AGE_SECONDS = 5 * 60;
@@ -93,7 +94,7 @@ export async function bindPhone(ctx: AppContext & { user: { id: string } }, inpu
 async function phoneFromCode(ctx: AppContext, code: string, openid: string): Promise<VerifiedPhone> {
   try {
     // The caller's openid binds the code to them: WeChat refuses a code another user obtained.
-    const info = await ctx.app.wechat.getUserPhoneNumber({ code, openid });
+    const info = await wechatCall(ctx, (wechat) => wechat.getUserPhoneNumber({ code, openid }));
     if (info.watermark.appid !== ctx.app.appid) throw new ApiError("ENCRYPTED_DATA_INVALID");
     return { phoneNumber: info.phoneNumber, countryCode: info.countryCode };
   } catch (error) {
@@ -153,7 +154,7 @@ async function phoneFromEncryptedData(
 /** False when WeChat says the key is stale, or cannot say: a relogin is the safe way out either way. */
 async function isSessionKeyCurrent(ctx: AppContext, openid: string, sessionKey: string): Promise<boolean> {
   try {
-    return await ctx.app.wechat.checkSessionKey({ openid, sessionKey });
+    return await wechatCall(ctx, (wechat) => wechat.checkSessionKey({ openid, sessionKey }));
   } catch (error) {
     ctx.deps.logger.warn(
       { wechatErrorKind: error instanceof WechatError ? error.kind : "unknown" },

@@ -1,5 +1,5 @@
 import { appidFromWechatReferer } from "@mp-auth/contract";
-import type { ApiDependencies, RequestInfo, WechatApp } from "../context.ts";
+import type { AppContext, ApiDependencies, RequestInfo, WechatApp } from "../context.ts";
 import { ApiError } from "../errors.ts";
 
 /**
@@ -27,4 +27,18 @@ export function resolveApp(deps: Pick<ApiDependencies, "apps">, request: Request
   const app = deps.apps.get(appid);
   if (!app) throw new ApiError("UNKNOWN_APPID");
   return app;
+}
+
+/**
+ * One call to the caller's WeChat app (`ctx.app.wechat`), its duration told to the request
+ * (RequestInfo.noteWechatCall) whether it answered or failed: the log line then shows how much of a
+ * slow answer was WeChat's.
+ */
+export async function wechatCall<T>(ctx: AppContext, call: (wechat: WechatApp["wechat"]) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await call(ctx.app.wechat);
+  } finally {
+    ctx.request.noteWechatCall?.(performance.now() - started);
+  }
 }
