@@ -71,10 +71,12 @@ export function evaluateTargets(report: Report): Target[] {
       met: server / express >= 2,
     },
     {
-      name: "2. auth.login server time (sequential)",
+      name: "2. auth.login server time without WeChat (sequential)",
       goal: "p50 <= 2 ms, p99 <= 5 ms",
-      measured: `p50 ${ms(sequential.serverTime.p50)}, p99 ${ms(sequential.serverTime.p99)}`,
-      met: sequential.serverTime.p50 <= 2 && sequential.serverTime.p99 <= 5,
+      measured:
+        `p50 ${ms(sequential.serverOwn.p50)}, p99 ${ms(sequential.serverOwn.p99)} (its log); upper bound from outside ` +
+        `p50 ${ms(sequential.serverTime.p50)}, p99 ${ms(sequential.serverTime.p99)}`,
+      met: sequential.serverOwn.p50 <= 2 && sequential.serverOwn.p99 <= 5,
     },
     {
       name: `2. ${report.logins.users} concurrent logins do not wait on each other`,
@@ -160,23 +162,26 @@ export function renderMarkdown(report: Report): string {
   lines.push(`### auth.login (real server, ${logins.users} returning users)`);
   lines.push("");
   lines.push(
-    "| logins | count | round trip p50 / p99 | code2Session (at the mock) p50 / p99 | server time p50 / p99 |",
+    "| logins | count | round trip p50 / p99 | code2Session (at the mock) p50 / p99 | server time, upper bound p50 / p99 | server's own time (its log) p50 / p99 |",
   );
-  lines.push("| --- | --- | --- | --- | --- |");
+  lines.push("| --- | --- | --- | --- | --- | --- |");
   for (const [label, s] of [
     ["one at a time", logins.sequential],
     [`${logins.users} at once`, logins.concurrent],
   ] as const) {
     lines.push(
       `| ${label} | ${s.count} | ${ms(s.roundTrip.p50)} / ${ms(s.roundTrip.p99)} | ${ms(s.code2Session.p50)} / ${ms(s.code2Session.p99)} | ` +
-        `${ms(s.serverTime.p50)} / ${ms(s.serverTime.p99)} |`,
+        `${ms(s.serverTime.p50)} / ${ms(s.serverTime.p99)} | ${ms(s.serverOwn.p50)} / ${ms(s.serverOwn.p99)} |`,
     );
   }
   lines.push("");
   lines.push(
-    `Server time = HTTP round trip (node:http on a kept-alive connection) - the code2Session call as the mock WeChat ` +
-      `timed it, so it includes one loopback ` +
-      `round trip (a trivial GET: ${ms(logins.loopbackP50Ms)} p50). "At once": ${logins.concurrent.batches} batches of ` +
+    `Server's own time (target 2) = the login's \`ms\` minus its \`wechatMs\` on the server's request log line: ` +
+      `from the request's arrival to its answer, minus the code2Session call as the server timed it (its HTTP client ` +
+      `side, the loopback hop and the mock process's scheduling included). Upper bound = HTTP round trip ` +
+      `(node:http on a kept-alive connection) - the code2Session call as the mock WeChat timed it, so it also ` +
+      `counts one loopback round trip (a trivial GET: ${ms(logins.loopbackP50Ms)} p50), this process's own ` +
+      `work and the call's client side. "At once": ${logins.concurrent.batches} batches of ` +
       `${logins.users} different users; each login then also waits for the others' CPU work. A batch's time is its wall ` +
       `time minus its longest code2Session call. Timed after ${logins.warmupLogins} warm-up logins.`,
   );
