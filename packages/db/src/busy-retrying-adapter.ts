@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlDriverAdapterFactory } from "@prisma/client/runtime/client";
 import { DatabaseBusyError, DatabaseUnavailableError, databaseErrorReason } from "./errors.ts";
 import type { FileHealthMonitor } from "./file-health.ts";
-import { startWalCheckpointer, type WalCheckpointer } from "./wal-checkpointer.ts";
+import { startWalCheckpointer, type WalCheckpointer, type WalCheckpointSettings } from "./wal-checkpointer.ts";
 import { openWalIndexHeader, walIndexChangeCounter, type WalIndexHeader } from "./wal-index-header.ts";
 
 type SqlDriverAdapter = Awaited<ReturnType<SqlDriverAdapterFactory["connect"]>>;
@@ -21,7 +21,7 @@ export interface BusyRetryOptions {
    * WAL checkpoints on a worker thread (wal-checkpointer.ts) instead of inside the commit that
    * fills the WAL; false keeps SQLite's own. Ignored for `:memory:`.
    */
-  backgroundCheckpoints: false | { intervalMs?: number; workerUrl?: URL };
+  backgroundCheckpoints: false | WalCheckpointSettings;
 }
 
 export interface ConnectedDatabase {

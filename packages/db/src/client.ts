@@ -11,6 +11,7 @@ import {
   sqliteCodeOf,
 } from "./errors.ts";
 import { watchDatabaseFile, type FileHealthMonitor } from "./file-health.ts";
+import type { WalCheckpointSettings } from "./wal-checkpointer.ts";
 import { runRawTransaction, type RawTransaction, type SqlDriverAdapter } from "./raw-transaction.ts";
 import type { PrismaClient as MysqlClient } from "./generated/mysql/client.ts";
 import { PrismaClient as SqliteClient } from "./generated/prisma/client.ts";
@@ -57,7 +58,7 @@ export interface DatabaseOptions {
    * (wal-checkpointer.ts). `false`: SQLite's own automatic checkpoints. For tests and embedders;
    * the server always uses the worker.
    */
-  sqliteCheckpoints?: false | { intervalMs?: number; workerUrl?: URL };
+  sqliteCheckpoints?: false | WalCheckpointSettings;
 }
 
 export const sqliteSynchronousModes = ["normal", "full"] as const;

@@ -22,14 +22,19 @@ export interface WalCheckpointer {
   stop(): Promise<void>;
 }
 
-export interface WalCheckpointerOptions {
+/** What a caller may choose: how often, and (tests) which worker script. */
+export interface WalCheckpointSettings {
+  /** Default DEFAULT_CHECKPOINT_INTERVAL_MS. */
+  intervalMs?: number;
+  /** The worker script; tests substitute one. */
+  workerUrl?: URL;
+}
+
+export interface WalCheckpointerOptions extends WalCheckpointSettings {
   file: string;
   monitor: FileHealthMonitor;
   /** Sets the server connection's `PRAGMA wal_autocheckpoint` (pages). */
   setAutoCheckpoint: (pages: number) => void;
-  intervalMs?: number;
-  /** The worker script; tests substitute one. */
-  workerUrl?: URL;
 }
 
 export const DEFAULT_CHECKPOINT_INTERVAL_MS = 200;
