@@ -7,6 +7,7 @@ import {
   errorEnvelope,
   formatError,
   procedureMethod,
+  procedureWantsAbortSignal,
   type ApiDependencies,
   type RequestInfo,
 } from "@mp-auth/api";
@@ -199,6 +200,8 @@ export function createHttpServer({
           maxBodyBytes: JSON_BODY_MAX_BYTES,
           createContext: (req) => createContextInner(deps, requestInfo(req)),
           onError: onTrpcError,
+          // Only procedures that declare `.meta({ abortSignal: true })` read it (api's ProcedureMeta).
+          wantsSignal: procedureWantsAbortSignal,
         })
       : undefined;
 

@@ -6,6 +6,7 @@ export {
   type RouterInputs,
   type RouterOutputs,
 } from "./root.ts";
+export { procedureWantsAbortSignal, type ProcedureMeta } from "./trpc.ts";
 export { createContextInner, type ApiDependencies, type RequestInfo, type WechatApp } from "./context.ts";
 export {
   avatarStorages,
