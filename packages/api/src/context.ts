@@ -91,5 +91,8 @@ export interface AppContext extends Context {
  * directly with `createCaller(createContextInner(...))`.
  */
 export function createContextInner(deps: ApiDependencies, request: RequestInfo = {}): Context {
-  return { deps, request, now: deps.now ?? (() => new Date()) };
+  return { deps, request, now: deps.now ?? systemNow };
 }
+
+/** The clock of a context without its own: one function for every request, not a closure per context. */
+const systemNow = () => new Date();

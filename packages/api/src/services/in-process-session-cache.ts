@@ -43,7 +43,7 @@ export function createInProcessSessionCache(raw: RawQuery, options: { maxEntries
   const miss: SessionCacheLookup = { entry: undefined, lastUsedWriteDue: false, remember: async () => {} };
 
   return {
-    async lookup(tokenHash) {
+    lookup(tokenHash) {
       const stamp = raw.changeStamp();
       if (stamp === undefined) return miss;
       const stored = entries.get(tokenHash);

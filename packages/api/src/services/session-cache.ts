@@ -38,7 +38,8 @@ export interface SessionCacheLookup {
  * right than several.
  */
 export interface SessionCache {
-  lookup(tokenHash: string): Promise<SessionCacheLookup>;
+  /** A cache in this process's memory answers synchronously: a hit then costs no promise. */
+  lookup(tokenHash: string): SessionCacheLookup | Promise<SessionCacheLookup>;
   /** Drops every cached entry of the user and blocks stale re-population. Never throws. */
   invalidateUser(userId: string): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { rawQueryOf, readTimestamp, type Database, type Prisma, type RawQuery } 
 import type { ApiDependencies, Context } from "../context.ts";
 import { sessionRefused } from "../errors.ts";
 import { refusalForRevokedSession } from "./account-status.ts";
+import type { SessionCacheLookup } from "./session-cache.ts";
 import { publicUserSelect, selectedColumns, userFromRow, type PublicUser } from "./users.ts";
 import { createSessionToken, hashSessionToken, isWellFormedSessionToken, readBearerToken } from "./session-tokens.ts";
 
@@ -40,21 +41,44 @@ export interface AuthenticatedSession {
   user: PublicUser;
 }
 
-/** Resolves the bearer token of the request to a live session, or throws UNAUTHORIZED with a reason. */
-export async function authenticateSession(ctx: Context): Promise<AuthenticatedSession> {
+/**
+ * Resolves the bearer token of the request to a live session, or throws UNAUTHORIZED with a reason.
+ *
+ * A live entry of a cache that answers synchronously (the in-process SQLite cache) is answered
+ * synchronously too, and a refusal of the header itself is thrown at once: a cached user.me then
+ * waits on no promise here. Everything that reads the database or Redis returns a promise.
+ */
+export function authenticateSession(ctx: Context): AuthenticatedSession | Promise<AuthenticatedSession> {
   const { token, present } = readBearerToken(ctx.request.authorization);
   if (!present) throw sessionRefused("NO_TOKEN");
   if (!token || !isWellFormedSessionToken(token)) throw sessionRefused("MALFORMED_TOKEN");
 
   const tokenHash = hashSessionToken(token);
-  // A cached entry only ever says "live" (services/session-cache.ts); any refusal comes from the database.
-  const cached = await ctx.deps.sessionCache.lookup(tokenHash);
+  const cached = ctx.deps.sessionCache.lookup(tokenHash);
+  return cached instanceof Promise
+    ? cached.then((found) => answerFor(ctx, tokenHash, found))
+    : answerFor(ctx, tokenHash, cached);
+}
+
+/** A cached entry only ever says "live" (services/session-cache.ts); any refusal comes from the database. */
+function answerFor(
+  ctx: Context,
+  tokenHash: string,
+  cached: SessionCacheLookup,
+): AuthenticatedSession | Promise<AuthenticatedSession> {
   if (cached.entry && cached.entry.expiresAt.getTime() > ctx.now().getTime()) {
     const { sessionId, expiresAt, user } = cached.entry;
-    if (cached.lastUsedWriteDue) await touchSession(ctx.deps.db, sessionId, ctx.now());
-    return { session: { id: sessionId, expiresAt }, user };
+    const answer: AuthenticatedSession = { session: { id: sessionId, expiresAt }, user };
+    return cached.lastUsedWriteDue ? touchSession(ctx.deps.db, sessionId, ctx.now()).then(() => answer) : answer;
   }
+  return authenticateFromDatabase(ctx, tokenHash, cached);
+}
 
+async function authenticateFromDatabase(
+  ctx: Context,
+  tokenHash: string,
+  cached: SessionCacheLookup,
+): Promise<AuthenticatedSession> {
   const session = await findSessionByTokenHash(ctx.deps.db, tokenHash);
   if (!session) throw sessionRefused("UNKNOWN_TOKEN");
   // A ban revokes the user's sessions: while it lasts the client is told ACCOUNT_BANNED, not to log in again.
