@@ -109,7 +109,9 @@ export function applyHttpBounds(server: http.Server, bounds: HttpBounds, logger:
     const pending = unanswered.get(req.socket) ?? new Set();
     unanswered.set(req.socket, pending);
     pending.add(res);
-    res.once("close", () => pending.delete(res));
+    // "close" comes once per response: `on` spares the `once` wrapper. (The socket is detached by
+    // then, so the set is found through this closure.)
+    res.on("close", () => pending.delete(res));
   });
 
   server.on("clientError", (error: NodeJS.ErrnoException, duplex: Duplex) => {

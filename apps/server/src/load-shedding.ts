@@ -125,8 +125,9 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
 
   const run = (listener: http.RequestListener, req: http.IncomingMessage, res: http.ServerResponse) => {
     // "close" is emitted once per response whether it finished, the client went away, or it was
-    // destroyed after an error: the one place a slot is given back.
-    res.once("close", release);
+    // destroyed after an error: the one place a slot is given back. (Once per response, so `on`,
+    // without the wrapper `once` makes per call.)
+    res.on("close", release);
     listener(req, res);
   };
 

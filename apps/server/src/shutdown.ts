@@ -51,15 +51,18 @@ export function createHttpDrain(server: http.Server): HttpDrain {
     if (!res.headersSent) res.setHeader("connection", "close");
   };
 
+  // One function for every response ("close" comes once per response, so `on` needs no `once`
+  // wrapper): no closure, no bound wrapper per request.
+  function forget(this: http.ServerResponse) {
+    open.delete(this);
+    // Its socket may now be idle and kept alive; while draining nothing else would close it.
+    if (closing) setImmediate(() => server.closeIdleConnections());
+  }
   // Prepended, so it runs before the application's listener writes anything.
   server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
     open.add(res);
     if (closing) endConnectionAfter(res);
-    res.once("close", () => {
-      open.delete(res);
-      // Its socket may now be idle and kept alive; while draining nothing else would close it.
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
+    res.on("close", forget);
   });
 
   return {
