@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { procedureWantsAbortSignal, type ProcedureMeta } from "@mp-auth/api";
 import { initTRPC, type AnyTRPCRouter } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { afterEach, describe, expect, it } from "vitest";
@@ -9,10 +10,6 @@ import { createTrpcFastPath, type FastPathOptions } from "../src/trpc-fast-path.
  * The lean path on routers other than the app's: what protocol.test.ts cannot show with appRouter
  * (the AbortSignal choice, a data transformer). Real HTTP on loopback, each path in its own server.
  */
-
-interface Meta {
-  wantsSignal?: boolean;
-}
 
 const servers: http.Server[] = [];
 
@@ -72,11 +69,11 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe("AbortSignal per call", () => {
   /** Each procedure records the signal it got, then waits until released (or aborted). */
   function signalRouter() {
-    const t = initTRPC.meta<Meta>().create({ isDev: false });
+    const t = initTRPC.meta<ProcedureMeta>().create({ isDev: false });
     const seen: Record<string, AbortSignal | undefined | "not called"> = { with: "not called", without: "not called" };
     let release = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
-    const wait = (name: "with" | "without", meta: Meta) =>
+    const wait = (name: "with" | "without", meta: ProcedureMeta) =>
       t.procedure.meta(meta).query(async ({ signal }) => {
         seen[name] = signal;
         await Promise.race([
@@ -85,15 +82,12 @@ describe("AbortSignal per call", () => {
         ]);
         return name;
       });
-    const router = t.router({ with: wait("with", { wantsSignal: true }), without: wait("without", {}) });
+    const router = t.router({ with: wait("with", { abortSignal: true }), without: wait("without", {}) });
     return { router, seen, release };
   }
-  const wantsSignal: FastPathOptions<object>["wantsSignal"] = (procedure) =>
-    (procedure._def.meta as Meta | undefined)?.wantsSignal === true;
-
-  it("gives one only to procedures that want it, and aborts it when the client leaves", async () => {
+  it("gives one only to procedures that declare abortSignal (as the server does), and aborts it when the client leaves", async () => {
     const { router, seen, release } = signalRouter();
-    const url = await serveFastPath(router, { wantsSignal });
+    const url = await serveFastPath(router, { wantsSignal: procedureWantsAbortSignal });
 
     const leaving = new AbortController();
     const left = fetch(`${url}/trpc/with`, { signal: leaving.signal }).catch(() => "left");

@@ -19,7 +19,7 @@ export interface ProcedureMeta {
 
 /** Whether a call of this procedure should get an AbortSignal (ProcedureMeta.abortSignal). */
 export function procedureWantsAbortSignal(procedure: AnyTRPCProcedure): boolean {
-  return (procedure._def.meta as ProcedureMeta | undefined)?.abortSignal === true;
+  return (procedure.meta as ProcedureMeta | undefined)?.abortSignal === true;
 }
 
 /**
