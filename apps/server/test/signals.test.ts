@@ -89,7 +89,7 @@ afterEach(() => {
   }
 });
 
-async function startEntry(entry: "pnpm serve" | "node entry"): Promise<Started> {
+async function startEntry(entry: "pnpm serve" | "node entry", logLevel = "warn"): Promise<Started> {
   const marker = mkdtempSync(path.join(tmpdir(), "mp-auth-signals-"));
   const port = await freePort();
   const mockPort = await freePort();
@@ -103,7 +103,7 @@ async function startEntry(entry: "pnpm serve" | "node entry"): Promise<Started> 
     SESSION_KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Production needs a WeChat app, or the explicit switch to the mock.
     WX_MOCK: "1",
-    LOG_LEVEL: "warn",
+    LOG_LEVEL: logLevel,
   };
   // `detached`: its own process group, as under a process manager, so a terminal's or the test
   // runner's signals do not reach it by accident; our signal goes to the one pid we started.
@@ -230,3 +230,35 @@ describe.each(["pnpm serve", "node entry"] as const)("%s", (entry) => {
     150_000,
   );
 });
+
+it("writes every request line to stdout, whole and in order, the last ones too when SIGTERM ends it", async () => {
+  const server = await startEntry("node entry", "info");
+  // Unknown routes (404): each line then names its request.
+  const paths = Array.from({ length: 200 }, (_, index) => `/log-order/${index}`);
+  // Answered one after another, the last right before the signal: their lines may still be waiting
+  // for stdout when the process starts to exit.
+  for (const requestPath of paths) {
+    await new Promise<void>((resolve, reject) =>
+      http
+        .get({ host: "127.0.0.1", port: server.port, path: requestPath, agent: false }, (res) => {
+          res.resume();
+          res.on("end", resolve);
+        })
+        .on("error", reject),
+    );
+  }
+  server.child.kill("SIGTERM");
+  expect(await server.exited).toEqual({ code: 0, signal: null });
+  const lines = server
+    .output()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { msg?: string; path?: string; status?: number });
+  const logged = lines.filter((line) => line.msg === "request" && line.path?.startsWith("/log-order/"));
+  expect(
+    logged.map((line) => line.path),
+    server.output().slice(-2000),
+  ).toEqual(paths);
+  expect(logged.every((line) => line.status === 404)).toBe(true);
+  expect(lines.at(-1)?.msg).toBe("server stopped");
+}, 120_000);
