@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ApiError } from "../errors.ts";
 import { loginWithCode } from "../services/login.ts";
 import { LOGIN_HISTORY_PAGE_DEFAULT, LOGIN_HISTORY_PAGE_MAX, listOwnLoginAttempts } from "../services/login-history.ts";
+import { pageInput } from "../services/paging.ts";
 import { revokeSession, sessionSelect, toSessionJson } from "../services/sessions.ts";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc.ts";
 
@@ -65,19 +66,10 @@ export const authRouter = createTRPCRouter({
   history: protectedProcedure
     .input(
       z
-        .object({
-          limit: z
-            .number()
-            .int("limit must be a whole number")
-            .min(1, "limit must be at least 1")
-            .max(LOGIN_HISTORY_PAGE_MAX, `limit must be at most ${LOGIN_HISTORY_PAGE_MAX}`)
-            .default(LOGIN_HISTORY_PAGE_DEFAULT),
-          // null: the first page, as tRPC's infiniteQueryOptions sends it (its `direction` is stripped).
-          cursor: z.string().min(1, "cursor must not be empty").max(64, "cursor is too long").nullish(),
-        })
+        .object(pageInput({ defaultSize: LOGIN_HISTORY_PAGE_DEFAULT, maxSize: LOGIN_HISTORY_PAGE_MAX }))
         .default({ limit: LOGIN_HISTORY_PAGE_DEFAULT }),
     )
     .query(({ ctx, input }) =>
-      listOwnLoginAttempts(ctx.deps.db, ctx.user.id, { limit: input.limit, cursor: input.cursor ?? undefined }),
+      listOwnLoginAttempts(ctx.deps.db, ctx.user.id, { limit: input.limit, cursor: input.cursor }),
     ),
 });

@@ -6,6 +6,7 @@ import ipaddr from "ipaddr.js";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import type { ApiDependencies, AppContext, Context } from "../context.ts";
 import { formatError } from "../error-format.ts";
+import { newestFirst, olderThan, toPage, type PageKey } from "./paging.ts";
 
 /**
  * The login history: one LoginAttempt row per auth.login call that reached our code, success or
@@ -212,23 +213,22 @@ function toOwnLoginAttemptJson(attempt: OwnLoginAttempt) {
 
 /**
  * One page of a user's own attempts, newest first: those the flow could attribute to them (a
- * success, or a refusal after WeChat named their openid). `cursor` is the last id of the previous
- * page; only rows of `userId` are ever read.
+ * success, or a refusal after WeChat named their openid). `cursor` is the key of the previous page's
+ * last row (services/paging.ts), so a page still follows when the retention purge deleted that row
+ * meanwhile; only rows of `userId` are ever read.
  */
 export async function listOwnLoginAttempts(
   db: Database,
   userId: string,
-  page: { limit: number; cursor?: string | undefined },
+  page: { limit: number; cursor?: PageKey | null | undefined },
 ) {
   const rows = await db.loginAttempt.findMany({
-    where: { userId },
+    where: { userId, ...olderThan(page.cursor) },
     select: ownLoginAttemptSelect,
-    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    orderBy: newestFirst,
     take: page.limit + 1,
-    ...(page.cursor ? { cursor: { id: page.cursor }, skip: 1 } : {}),
   });
-  const items = rows.slice(0, page.limit).map(toOwnLoginAttemptJson);
-  return { items, nextCursor: rows.length > page.limit ? (items.at(-1)?.id ?? null) : null };
+  return toPage(rows, page.limit, toOwnLoginAttemptJson);
 }
 
 /**
