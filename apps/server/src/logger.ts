@@ -43,10 +43,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  */
 function stdoutDestination(): DestinationStream {
   const bytes = pino.destination({ dest: 1, sync: false, contentMode: "buffer" });
-  // Its types know strings only; in buffer mode it takes a Buffer (sonic-boom's writeBuffer).
-  const writeBytes = (line: Buffer) => bytes.write(line as unknown as string);
   return {
-    write: (line: string) => writeBytes(Buffer.from(line)),
+    // Its types know strings only; in buffer mode it takes a Buffer (sonic-boom's writeBuffer).
+    write: (line: string) => bytes.write(Buffer.from(line) as unknown as string),
     flush: (callback?: (error?: Error) => void) => bytes.flush(callback),
     flushSync: () => bytes.flushSync(),
   } as DestinationStream;

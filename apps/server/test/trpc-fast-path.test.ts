@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { procedureWantsAbortSignal, type ProcedureMeta } from "@mp-auth/api";
 import { initTRPC, type AnyTRPCRouter } from "@trpc/server";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTrpcFastPath, type FastPathOptions } from "../src/trpc-fast-path.ts";
 
 /**
@@ -57,15 +57,6 @@ function serveStock(router: AnyTRPCRouter): Promise<string> {
   return listen(createHTTPHandler({ router, basePath: "/trpc/", createContext: () => ({}) }));
 }
 
-/** Resolves when `check` holds, polling; fails the test after a second. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 1000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe("AbortSignal per call", () => {
   /** Each procedure records the signal it got, then waits until released (or aborted). */
   function signalRouter() {
@@ -91,16 +82,16 @@ describe("AbortSignal per call", () => {
 
     const leaving = new AbortController();
     const left = fetch(`${url}/trpc/with`, { signal: leaving.signal }).catch(() => "left");
-    await until(() => seen.with !== "not called", "the call to start");
+    await vi.waitUntil(() => seen.with !== "not called", { timeout: 1000, interval: 5 });
     const signal = seen.with;
     expect(signal).toBeInstanceOf(AbortSignal);
     expect((signal as AbortSignal).aborted).toBe(false);
     leaving.abort();
     expect(await left).toBe("left");
-    await until(() => (signal as AbortSignal).aborted, "the server-side signal to abort");
+    await vi.waitUntil(() => (signal as AbortSignal).aborted, { timeout: 1000, interval: 5 });
 
     const answer = fetch(`${url}/trpc/without`).then((response) => response.json());
-    await until(() => seen.without !== "not called", "the second call to start");
+    await vi.waitUntil(() => seen.without !== "not called", { timeout: 1000, interval: 5 });
     expect(seen.without).toBeUndefined();
     release();
     expect(await answer).toEqual({ result: { data: "without" } });
@@ -110,7 +101,7 @@ describe("AbortSignal per call", () => {
     const { router, seen, release } = signalRouter();
     const url = await serveFastPath(router);
     const answer = fetch(`${url}/trpc/without`).then((response) => response.json());
-    await until(() => seen.without !== "not called", "the call to start");
+    await vi.waitUntil(() => seen.without !== "not called", { timeout: 1000, interval: 5 });
     release();
     expect(await answer).toEqual({ result: { data: "without" } });
     expect(seen.without).toBeInstanceOf(AbortSignal);
