@@ -154,20 +154,3 @@ export function applyHttpBounds(server: http.Server, bounds: HttpBounds, logger:
     for (const res of pending) res.once("close", () => --left === 0 && answer());
   });
 }
-
-/**
- * The URL of a request target, or undefined when it has no path. `new URL(target, base)` throws on
- * targets Node's parser lets through ("//", "http://[::1"): thrown inside a request listener, that
- * would end the process. Origin-form ("/path?query") and absolute-form ("http://host/path") are
- * read; anything else ("*", garbage) has no path.
- */
-export function requestUrl(target: string | undefined): URL | undefined {
-  if (target === undefined) return undefined;
-  try {
-    if (target.startsWith("/")) return new URL(`http://localhost${target}`);
-    const url = new URL(target);
-    return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -19,9 +19,10 @@ import cors from "cors";
 import type { Logger } from "pino";
 import { serveAvatar } from "./avatar-files.ts";
 import { clientAddress, clientProtocol, type ProxyTrust } from "./client-address.ts";
-import { applyHttpBounds, httpServerOptions, requestUrl, type HttpBounds } from "./http-bounds.ts";
+import { applyHttpBounds, httpServerOptions, type HttpBounds } from "./http-bounds.ts";
 import { createLoadShedder, type LoadSheddingSettings } from "./load-shedding.ts";
 import { createRequestLogger } from "./logger.ts";
+import { parseRequestTarget, type RequestTarget } from "./request-target.ts";
 import { createTrpcFastPath } from "./trpc-fast-path.ts";
 
 export interface HttpServerOptions {
@@ -76,7 +77,7 @@ function isMultipart(req: http.IncomingMessage): boolean {
 }
 
 /** The procedure paths a /trpc request names, decoded as tRPC decodes them; undefined if undecodable. */
-function procedurePaths(url: URL): string[] | undefined {
+function procedurePaths(url: RequestTarget): string[] | undefined {
   let path: string;
   try {
     path = decodeURIComponent(url.pathname.slice(TRPC_PREFIX.length));
@@ -112,7 +113,7 @@ function countHeader(req: http.IncomingMessage, name: string): number {
  */
 function trpcRequestRefusal(
   req: http.IncomingMessage,
-  url: URL,
+  url: RequestTarget,
   maxBatchSize: number,
 ): { error: ApiError; allow?: string } | undefined {
   const paths = procedurePaths(url);
@@ -255,7 +256,7 @@ export function createHttpServer({
   const route = shedder.wrap((req, res) => {
     const started = performance.now();
     // Path only: query strings of tRPC GETs carry procedure input.
-    const url = requestUrl(req.url);
+    const url = parseRequestTarget(req.url);
     const pathname = url?.pathname;
     res.on("finish", () => {
       // Hundredths of a millisecond: whole ones hid most of a fast answer's spread.

@@ -12,6 +12,7 @@ import {
   TRPCError,
 } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
+import type { RequestTarget } from "./request-target.ts";
 
 /**
  * The lean path from node:http to tRPC for the common case: a single or batched GET query or POST
@@ -46,7 +47,7 @@ export interface FastPathOptions<TContext> {
   wantsSignal?: (procedure: AnyTRPCProcedure) => boolean;
 }
 
-export type FastPath = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
+export type FastPath = (req: http.IncomingMessage, res: http.ServerResponse, url: RequestTarget) => boolean;
 
 interface Call {
   path: string;
@@ -84,8 +85,13 @@ function isPromiseLike(value: unknown): boolean {
 function isDataStream(value: unknown): boolean {
   if (!isObject(value)) return false;
   if (isAsyncIterable(value)) return true;
-  const values = Object.values(value);
-  return values.some(isPromiseLike) || values.some(isAsyncIterable);
+  // Its own enumerable values, as Object.values, without an array of them per answer.
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const entry = value[key];
+    if (isPromiseLike(entry) || isAsyncIterable(entry)) return true;
+  }
+  return false;
 }
 
 /** The request body as text, collected from the first byte as the stock adapter's stream does. */
@@ -194,7 +200,7 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
   async function answer(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    url: URL,
+    url: RequestTarget,
     isBatchCall: boolean,
     calls: Call[],
   ): Promise<void> {
@@ -255,12 +261,18 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
     // server's stock handler says so too (its responseMeta, in http-server.ts).
     let contentType = "application/json";
     const write = (status: number, payload: unknown) => {
-      if (res.statusCode === 200) res.statusCode = status;
-      // Headers in the order a fetch Headers object iterates them (sorted), as the stock adapter sets them.
-      if (allow !== undefined) res.setHeader("allow", allow);
-      res.setHeader("content-type", contentType);
-      res.setHeader("vary", VARY);
-      res.end(serialize(payload));
+      // Headers in the order a fetch Headers object iterates them (sorted), as the stock adapter sets
+      // them; in one writeHead, which skips setHeader's checks and header map when nothing else set
+      // one. A status set before (none today) is kept, as the stock adapter keeps it.
+      // The length is given, as Node gives it to a body passed to end() before the headers went out.
+      const body = serialize(payload);
+      const length = Buffer.byteLength(body);
+      const headers =
+        allow === undefined
+          ? { "content-type": contentType, vary: VARY, "content-length": length }
+          : { allow, "content-type": contentType, vary: VARY, "content-length": length };
+      res.writeHead(res.statusCode === 200 ? status : res.statusCode, headers);
+      res.end(body);
     };
 
     let type: TRPCProcedureType | "unknown" = "unknown";
@@ -305,15 +317,19 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
               message: `Unsupported ${method}-request to ${procType} procedure at path "${call.path}"`,
             });
           }
-          const data = await callTRPCProcedure({
+          // `signal` only when there is one: tRPC copies every key of these options at each middleware
+          // level, and a resolver reads it as undefined either way.
+          const callOptions = {
             router,
             path: call.path,
             getRawInput: async () => (await getInputs())[batchIndex],
             ctx,
             type: procType,
-            signal: signalFor(proc),
             batchIndex,
-          });
+          } as Parameters<typeof callTRPCProcedure>[0];
+          const signal = signalFor(proc);
+          if (signal) callOptions.signal = signal;
+          const data = await callTRPCProcedure(callOptions);
           return [undefined, { data }];
         } catch (cause) {
           const error = getTRPCErrorFromUnknown(cause);
