@@ -4,6 +4,7 @@ import type { Duplex } from "node:stream";
 import { ApiError, errorEnvelope } from "@mp-auth/api";
 import type { Logger } from "pino";
 import { wholeNumberSetting } from "./env-number.ts";
+import { lastResponses } from "./last-responses.ts";
 
 /**
  * How long and how large a request may be before it reaches a handler, set explicitly rather than
@@ -102,17 +103,9 @@ export function applyHttpBounds(server: http.Server, bounds: HttpBounds, logger:
   // Without a "timeout" listener Node destroys the socket when it fires.
   server.timeout = bounds.idleTimeoutMs;
 
-  // Responses not yet finished, per connection: pipelined requests are answered in order, so an
-  // answer to a refused request may only follow theirs.
-  const unanswered = new WeakMap<net.Socket, Set<http.ServerResponse>>();
-  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const pending = unanswered.get(req.socket) ?? new Set();
-    unanswered.set(req.socket, pending);
-    pending.add(res);
-    // "close" comes once per response: `on` spares the `once` wrapper. (The socket is detached by
-    // then, so the set is found through this closure.)
-    res.on("close", () => pending.delete(res));
-  });
+  // Pipelined requests are answered in order, so an answer to a refused request may only follow
+  // theirs: the connection's last response tells whether any is still being written.
+  const lastResponseOf = lastResponses(server);
 
   server.on("clientError", (error: NodeJS.ErrnoException, duplex: Duplex) => {
     const socket = duplex as net.Socket;
@@ -140,8 +133,8 @@ export function applyHttpBounds(server: http.Server, bounds: HttpBounds, logger:
       socket.setTimeout(bounds.keepAliveTimeoutMs, () => socket.destroy());
     };
 
-    const pending = [...(unanswered.get(socket) ?? [])].filter((res) => !res.writableFinished);
-    if (pending.length === 0) return answer();
+    const last = lastResponseOf(socket);
+    if (last === undefined || last.writableFinished) return answer();
     // Requests before the refused one are still being answered. A request too slow to arrive is
     // one of them (its handler waits for its body): cut the connection, as an answer now could be
     // read as the answer to an earlier request. Otherwise (garbage after good pipelined requests)
@@ -150,7 +143,7 @@ export function applyHttpBounds(server: http.Server, bounds: HttpBounds, logger:
       socket.destroy();
       return;
     }
-    let left = pending.length;
-    for (const res of pending) res.once("close", () => --left === 0 && answer());
+    // Its "close" comes after every earlier response's.
+    last.once("close", answer);
   });
 }

@@ -1,5 +1,7 @@
 import type http from "node:http";
+import type { Duplex } from "node:stream";
 import { wholeNumberSetting } from "./env-number.ts";
+import { lastResponses } from "./last-responses.ts";
 
 /**
  * Stopping cleanly.
@@ -40,7 +42,13 @@ export interface HttpDrain {
  * so it sees every request.
  */
 export function createHttpDrain(server: http.Server): HttpDrain {
-  const open = new Set<http.ServerResponse>();
+  // Per connection, not per request: a kept-alive connection carries many requests.
+  const connections = new Set<Duplex>();
+  server.on("connection", (socket: Duplex) => {
+    connections.add(socket);
+    socket.on("close", () => connections.delete(socket));
+  });
+  const lastResponseOf = lastResponses(server);
   let closing: Promise<{ forced: boolean }> | undefined;
 
   /**
@@ -50,20 +58,24 @@ export function createHttpDrain(server: http.Server): HttpDrain {
   const endConnectionAfter = (res: http.ServerResponse) => {
     if (!res.headersSent) res.setHeader("connection", "close");
   };
+  // A connection whose answer said keep-alive is idle once that answer is written; while draining
+  // nothing else would close it.
+  const closeIdleSoon = () => setImmediate(() => server.closeIdleConnections());
 
-  // One function for every response ("close" comes once per response, so `on` needs no `once`
-  // wrapper): no closure, no bound wrapper per request.
-  function forget(this: http.ServerResponse) {
-    open.delete(this);
-    // Its socket may now be idle and kept alive; while draining nothing else would close it.
-    if (closing) setImmediate(() => server.closeIdleConnections());
-  }
   // Prepended, so it runs before the application's listener writes anything.
   server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    open.add(res);
     if (closing) endConnectionAfter(res);
-    res.on("close", forget);
   });
+
+  /** The connections answering right now: the last answer of each (earlier pipelined ones go out first). */
+  const endConnectionsInFlight = () => {
+    for (const connection of connections) {
+      const res = lastResponseOf(connection);
+      if (res === undefined || res.writableFinished) continue;
+      endConnectionAfter(res);
+      res.once("close", closeIdleSoon);
+    }
+  };
 
   return {
     get draining() {
@@ -77,7 +89,7 @@ export function createHttpDrain(server: http.Server): HttpDrain {
           server.closeAllConnections();
         }, graceMs);
         deadline.unref();
-        for (const res of open) endConnectionAfter(res);
+        endConnectionsInFlight();
         // close() stops listening and, since Node 19, closes the connections idle right now.
         server.close(() => {
           clearTimeout(deadline);
