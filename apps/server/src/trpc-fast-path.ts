@@ -265,12 +265,12 @@ export function createTrpcFastPath<TContext>(options: FastPathOptions<TContext>)
       // them; in one writeHead, which skips setHeader's checks and header map when nothing else set
       // one. A status set before (none today) is kept, as the stock adapter keeps it.
       // The length is given, as Node gives it to a body passed to end() before the headers went out.
-      const body = serialize(payload);
-      const length = Buffer.byteLength(body);
+      // Encoded once: a string body would be measured here and encoded again on its way out.
+      const body = Buffer.from(serialize(payload));
       const headers =
         allow === undefined
-          ? { "content-type": contentType, vary: VARY, "content-length": length }
-          : { allow, "content-type": contentType, vary: VARY, "content-length": length };
+          ? { "content-type": contentType, vary: VARY, "content-length": body.length }
+          : { allow, "content-type": contentType, vary: VARY, "content-length": body.length };
       res.writeHead(res.statusCode === 200 ? status : res.statusCode, headers);
       res.end(body);
     };

@@ -30,9 +30,12 @@ const sha256Hex: (text: string) => string =
     ? (text) => crypto.hash("sha256", text, "hex")
     : (text) => createHash("sha256").update(text, "utf8").digest("hex");
 
+const BEARER = /^Bearer\s+(\S+)$/i;
+
 /** Reads `Authorization: Bearer <token>`; undefined when the header is absent or empty. */
 export function readBearerToken(authorization: string | undefined): { token?: string; present: boolean } {
-  if (!authorization?.trim()) return { present: false };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  const value = authorization?.trim();
+  if (!value) return { present: false };
+  const match = BEARER.exec(value);
   return match ? { token: match[1], present: true } : { present: true };
 }
