@@ -116,9 +116,8 @@ function trpcRequestRefusal(
   url: RequestTarget,
   maxBatchSize: number,
 ): { error: ApiError; allow?: string } | undefined {
-  const paths = procedurePaths(url);
   if (req.method !== "GET" && req.method !== "POST" && req.method !== "HEAD") {
-    const methods = new Set((paths ?? []).map(procedureMethod).filter((method) => method !== undefined));
+    const methods = new Set((procedurePaths(url) ?? []).map(procedureMethod).filter((method) => method !== undefined));
     const allow = methods.size > 0 ? [...methods].sort().join(", ") : "GET, POST";
     return {
       allow,
@@ -135,6 +134,8 @@ function trpcRequestRefusal(
       }),
     };
   }
+  // Only a batch names more than one call: a single call is not decoded twice (tRPC decodes it).
+  const paths = url.searchParams.get("batch") === "1" ? procedurePaths(url) : undefined;
   if (paths && paths.length > maxBatchSize) {
     return {
       error: new ApiError("BATCH_TOO_LARGE", {
