@@ -1,10 +1,11 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { WechatError } from "@mp-auth/wechat";
 import type { AppContext, Context } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { wechatRefusal } from "../wechat-refusals.ts";
 import { refuseBannedLogin, banSelect } from "./account-status.ts";
 import { findSessionByToken, newSessionData } from "./sessions.ts";
+import { sha256Hex } from "./digest.ts";
 import { consumeLoginPoint } from "./login-guards.ts";
 import { noteLoginIdentity, recordLoginAttempt } from "./login-history.ts";
 import { writeLogin } from "./login-write.ts";
@@ -39,7 +40,7 @@ interface RememberedExchange {
  */
 function callerFingerprint(ctx: Context): string {
   const { clientIp = "unknown", userAgent = "" } = ctx.request;
-  return createHash("sha256").update(`${clientIp}\n${userAgent}`).digest("hex");
+  return sha256Hex(`${clientIp}\n${userAgent}`);
 }
 
 function sameCaller(a: string, b: string | undefined): boolean {
@@ -66,7 +67,7 @@ async function loginWithCodeUnrecorded(ctx: AppContext, code: string): Promise<L
   const { deps } = ctx;
   await consumeLoginPoint(deps.loginRateLimiters.perIp, ctx.request.clientIp ?? "unknown", "from this address");
 
-  const codeKey = createHash("sha256").update(`wx-code:${ctx.app.appid}:${code}`).digest("hex");
+  const codeKey = sha256Hex(`wx-code:${ctx.app.appid}:${code}`);
   let inFlight = exchangesInFlight.get(deps);
   if (!inFlight) exchangesInFlight.set(deps, (inFlight = new Map<string, InFlightExchange>()));
   const caller = callerFingerprint(ctx);
